@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildSync, type BuildFailure } from 'esbuild';
+import { ValidationError } from './validation';
+
+/**
+ * Construct-time bundling shared by the AWS and GCP halves: a user's `entry` is
+ * bundled with esbuild in-process (no Docker), and reference handlers are located
+ * in the package's pre-built `dist/handlers/`. Nothing here runs at request time.
+ */
+
+/** One bundled handler: a directory holding exactly `index.js`. */
+export interface Bundle {
+  /** Directory to deploy (holds `index.js`). */
+  readonly dir: string;
+  /** sha256 of the bundled code, hex. */
+  readonly hash: string;
+}
+
+export interface BundleOptions {
+  /** Path of the user's handler file. */
+  readonly entry: string;
+  /** esbuild target, e.g. `node22`. */
+  readonly target: string;
+  /** Modules the runtime provides (e.g. `@aws-sdk/*` on Lambda). */
+  readonly externals?: readonly string[];
+  /** Prop name to blame in validation errors. @default 'entry' */
+  readonly prop?: string;
+  /** Construct path for validation errors. */
+  readonly path?: string;
+}
+
+// Explicit per-process cache: 50 functions on one entry bundle once.
+const bundleCache = new Map<string, Bundle>();
+
+/** Bundles `entry` into a content-addressed directory, once per distinct entry and options. */
+export function bundleEntry(options: BundleOptions): Bundle {
+  const prop = options.prop ?? 'entry';
+  const entry = path.resolve(options.entry);
+  if (!fs.existsSync(entry) || !fs.statSync(entry).isFile()) {
+    throw new ValidationError(prop, 'must be the path of an existing handler file (.ts or .js), resolved from the current directory', options.entry, options.path);
+  }
+  const externals = [...(options.externals ?? [])].sort();
+  const key = JSON.stringify([entry, fs.statSync(entry).mtimeMs, options.target, externals]);
+  const cached = bundleCache.get(key);
+  if (cached) return cached;
+
+  let code: Uint8Array;
+  try {
+    const result = buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: options.target,
+      minify: true,
+      legalComments: 'none',
+      external: externals,
+      write: false,
+      logLevel: 'silent',
+      absWorkingDir: path.dirname(entry),
+    });
+    code = result.outputFiles[0].contents;
+  } catch (err) {
+    const failure = err as BuildFailure;
+    const first = failure.errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
+    throw new ValidationError(prop, `must bundle with esbuild: ${where}${first?.text ?? String(err)}`, options.entry, options.path);
+  }
+
+  const hash = createHash('sha256').update(code).digest('hex');
+  const dir = path.join(os.tmpdir(), 's2s-auth-bundles', hash);
+  const file = path.join(dir, 'index.js');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dir, { recursive: true });
+    // Write-then-rename so a concurrent synth never deploys a half-written file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, file);
+  }
+  const bundle = { dir, hash };
+  bundleCache.set(key, bundle);
+  return bundle;
+}
+
+/** Names of the reference handlers built into `dist/handlers/<name>/index.js` by `npm run build`. */
+export type ReferenceHandler = 'lambda-url' | 'google-id-token' | 'iap' | 'endpoints' | 'oauth';
+
+/** Locates a pre-built reference handler, from the sources (tests) or from the installed package. */
+export function referenceHandler(name: ReferenceHandler): Bundle {
+  const dir = path.join(packageRoot(), 'dist', 'handlers', name);
+  const file = path.join(dir, 'index.js');
+  if (!fs.existsSync(file)) {
+    throw new Error(`s2s-auth: reference handler '${name}' is not built (${file} is missing); run 'npm run build' in the s2s-auth package`);
+  }
+  return { dir, hash: createHash('sha256').update(fs.readFileSync(file)).digest('hex') };
+}
+
+let root: string | undefined;
+function packageRoot(): string {
+  if (root) return root;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 's2s-auth') return (root = dir);
+    if (path.dirname(dir) === dir) throw new Error(`s2s-auth: cannot find the package root above ${__dirname}`);
+  }
+}
