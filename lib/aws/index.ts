@@ -1,0 +1,2 @@
+export * from './iam-function-url';
+export * from './invoker-role';

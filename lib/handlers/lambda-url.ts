@@ -1,0 +1,32 @@
+// Reference handler for a Lambda function URL with auth type AWS_IAM: answers with the
+// verified caller identity, or refuses callers outside S2S_ALLOWED_CALLERS.
+import { isAuthError } from '../verify/errors';
+import { errorAnswer, jsonAnswer } from '../verify/http';
+import { isAllowedCallerEntry, lambdaUrlCaller, toLambdaUrlResult, type LambdaUrlEvent, type LambdaUrlResult } from '../verify/lambda-url';
+import { ConfigError, list, loadConfig } from './internal/config';
+
+const setup = loadConfig('lambda-url', (env) => {
+  const allowedCallers = list(env, 'S2S_ALLOWED_CALLERS');
+  const bad = allowedCallers?.find((entry) => !isAllowedCallerEntry(entry));
+  if (bad !== undefined) {
+    throw new ConfigError('S2S_ALLOWED_CALLERS', `must be comma-separated IAM role ARNs (arn:aws:iam::123456789012:role/Name) or 12-digit account IDs; ${JSON.stringify(bad)} is neither`);
+  }
+  return { allowedCallers };
+});
+
+export async function handler(event: LambdaUrlEvent): Promise<LambdaUrlResult> {
+  if ('answer' in setup) return toLambdaUrlResult(setup.answer);
+  try {
+    const caller = lambdaUrlCaller(event, setup.config);
+    const { accountId, roleArn, roleName, sessionName, principalArn, sourceIp } = caller;
+    return toLambdaUrlResult(jsonAnswer(200, { accountId, roleArn, roleName, sessionName, principalArn, sourceIp }));
+  } catch (err) {
+    if (isAuthError(err)) {
+      // One line per refusal: the audit trail of who was turned away and why.
+      console.warn(`s2s-auth lambda-url refused ${err.code}: ${err.message}`);
+    } else {
+      console.error('s2s-auth lambda-url failed', err);
+    }
+    return toLambdaUrlResult(errorAnswer(err));
+  }
+}
