@@ -1,0 +1,305 @@
+import { Construct } from 'constructs';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
+import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import { bundleEntry, referenceHandler, type Bundle } from '../bundling';
+import { check, checkEmail, checkLabels, checkMember, checkRegion, enableServices, isUnresolved, resolveProject, shortHash } from './internal';
+import { InvokerBinding, type GrantInvokeOptions, type IPrivateFunction } from './invoker-binding';
+import { stageFunctionSource } from './source';
+
+/** Where requests may come from, before IAM is even consulted. */
+export type FunctionIngress = 'ALLOW_ALL' | 'ALLOW_INTERNAL_ONLY' | 'ALLOW_INTERNAL_AND_GCLB';
+
+/** The function sits behind Identity-Aware Proxy and verifies IAP's signed header. */
+export interface IapOptions {
+  /**
+   * The `aud` IAP signs for: `/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID` for a
+   * load balancer backend, `/projects/PROJECT_NUMBER/apps/PROJECT_ID` for App Engine.
+   */
+  readonly audience: string;
+  /** Paths answered without a header (load balancer health checks). @default none */
+  readonly healthCheckPaths?: string[];
+  /** Override of IAP's key set URL (tests, private mirrors). @default Google's IAP key set */
+  readonly jwksUrl?: string;
+}
+
+/** Props shared by {@link PrivateCloudFunction} (1st gen) and {@link PrivateCloudRunFunction} (2nd gen). */
+export interface PrivateFunctionProps {
+  /** Function name, unique per project and region (Google's naming rules are checked at synth). */
+  readonly name: string;
+  /** Region, e.g. `europe-west1`. */
+  readonly region: string;
+  /**
+   * Project ID.
+   * @default the provider's project, read through a `google_client_config` data source
+   */
+  readonly project?: string;
+  /**
+   * Your handler file (.ts or .js), bundled with esbuild into one `index.js`. It must export
+   * `entryPoint` as a functions-framework HTTP handler `(req, res)`.
+   * @default the pre-built reference handler: `google-id-token` (verifies the caller's Google ID
+   * token for `audience` and answers with the caller's identity), or `iap` when `iap` is set
+   */
+  readonly entry?: string;
+  /** Exported function to run. Only with `entry`. @default 'handler' */
+  readonly entryPoint?: string;
+  /** Node.js runtime, `nodejsNN` (NN >= 18). @default 'nodejs22' */
+  readonly runtime?: string;
+  /**
+   * Extra environment variables. Names Google reserves and the `S2S_*` variables this
+   * construct sets are refused.
+   * @default none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Runtime identity of the function.
+   * @default a dedicated service account holding no roles (never the project's default compute
+   * account, which typically holds Editor)
+   */
+  readonly serviceAccountEmail?: string;
+  /**
+   * Name of an existing bucket to upload the source archive to.
+   * @default a private bucket in `region`: uniform bucket-level access, public access prevention enforced
+   */
+  readonly sourceBucket?: string;
+  /**
+   * Network ingress. IAM still decides who may call; narrow this when callers are all in your
+   * VPC (`ALLOW_INTERNAL_ONLY`) or behind a load balancer / IAP (`ALLOW_INTERNAL_AND_GCLB`).
+   * @default 'ALLOW_ALL' so that callers on other serverless platforms can reach it; never unauthenticated
+   */
+  readonly ingress?: FunctionIngress;
+  /** Members granted the invoker role (see {@link InvokerBinding}). @default none: nobody but project owners can call */
+  readonly invokers?: string[];
+  /** Permit `allUsers` / `allAuthenticatedUsers` in `invokers` (a warning is annotated). @default false */
+  readonly allowPublic?: boolean;
+  /**
+   * Emails the reference `google-id-token` handler admits (`S2S_ALLOWED_EMAILS`): defense in
+   * depth on top of IAM, which also admits project owners and editors.
+   * @default any caller that passed IAM
+   */
+  readonly allowedCallerEmails?: string[];
+  /** Put the function behind IAP: the default handler becomes `iap`. @default not behind IAP */
+  readonly iap?: IapOptions;
+  /** Memory in MiB. @default 256 */
+  readonly memoryMiB?: number;
+  /** Request timeout in seconds. @default 60 */
+  readonly timeoutSeconds?: number;
+  /** Upper bound on instances (caps cost under load). @default the platform's default */
+  readonly maxInstances?: number;
+  /** Labels on the function. @default none */
+  readonly labels?: Record<string, string>;
+  /** Enable the Google APIs the function needs (`google_project_service`, never disabled on destroy). @default false */
+  readonly enableApis?: boolean;
+}
+
+/** What differs between the generations, as the base class needs it. */
+export interface GenerationSpec {
+  readonly generation: 1 | 2;
+  readonly nameRule: RegExp;
+  readonly nameRuleText: string;
+  readonly maxTimeoutSeconds: number;
+  /** Allowed memory sizes in MiB, or an inclusive range. */
+  readonly memory: readonly number[] | { readonly min: number; readonly max: number };
+  readonly services: readonly string[];
+}
+
+/** Settings resolved by {@link PrivateFunctionBase} for the generation-specific resource. */
+export interface ResolvedFunction {
+  readonly runtime: string;
+  readonly entryPoint: string;
+  readonly environment: Record<string, string>;
+  readonly serviceAccountEmail: string;
+  readonly bucket: string;
+  readonly object: string;
+  readonly ingress: FunctionIngress;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  readonly maxInstances?: number;
+  readonly labels?: Record<string, string>;
+  /** The enabled APIs, when `enableApis` is set. */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+// Set by the platform (https://cloud.google.com/functions/docs/configuring/env-var#reserved_keys).
+const RESERVED_ENV = new Set([
+  'ENTRY_POINT', 'GCP_PROJECT', 'GCLOUD_PROJECT', 'GOOGLE_CLOUD_PROJECT', 'FUNCTION_TRIGGER_TYPE', 'FUNCTION_NAME',
+  'FUNCTION_MEMORY_MB', 'FUNCTION_TIMEOUT_SEC', 'FUNCTION_IDENTITY', 'FUNCTION_REGION', 'FUNCTION_TARGET',
+  'FUNCTION_SIGNATURE_TYPE', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'PORT',
+]);
+
+/** The machinery both generations share: validation, bundling, upload, identity, audience, invokers. */
+export abstract class PrivateFunctionBase extends Construct implements IPrivateFunction {
+  readonly generation: 1 | 2;
+  readonly project: string;
+  readonly region: string;
+  /**
+   * What callers put in the ID token's `aud`: `https://REGION-PROJECT.cloudfunctions.net/NAME`.
+   * Built from props, not from the deployed resource, so it can feed the function's own
+   * environment without a Terraform cycle.
+   */
+  readonly audience: string;
+  /** The runtime service account's email. */
+  readonly serviceAccountEmail: string;
+  /** The service account created when `serviceAccountEmail` was not given. */
+  readonly serviceAccount?: ServiceAccount;
+  /** The uploaded source archive. */
+  readonly sourceObject: StorageBucketObject;
+  /** The bucket created when `sourceBucket` was not given. */
+  readonly bucket?: StorageBucket;
+  abstract readonly functionName: string;
+  abstract readonly url: string;
+  readonly cloudRunServiceName?: string;
+
+  protected readonly resolved: ResolvedFunction;
+  private readonly allowPublic: boolean;
+
+  protected constructor(scope: Construct, id: string, props: PrivateFunctionProps, spec: GenerationSpec) {
+    super(scope, id);
+    this.generation = spec.generation;
+    this.allowPublic = props.allowPublic === true;
+
+    if (!isUnresolved(props.name)) check(spec.nameRule.test(props.name), 'name', spec.nameRuleText, props.name, this);
+    checkRegion(props.region, this);
+    this.region = props.region;
+    this.project = resolveProject(this, props.project);
+    this.audience = `https://${props.region}-${this.project}.cloudfunctions.net/${props.name}`;
+
+    const runtime = props.runtime ?? 'nodejs22';
+    const major = /^nodejs([0-9]{2})$/.exec(runtime);
+    check(major !== null && Number(major[1]) >= 18, 'runtime', 'must be a Node.js runtime nodejsNN with NN >= 18, e.g. nodejs22', runtime, this);
+    const nodeMajor = Number(major![1]);
+
+    if (props.entry === undefined) check(props.entryPoint === undefined || props.entryPoint === 'handler', 'entryPoint', "only applies with 'entry': the reference handlers export 'handler'", props.entryPoint, this);
+    const entryPoint = props.entryPoint ?? 'handler';
+    check(/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(entryPoint), 'entryPoint', 'must be the name of an exported function', entryPoint, this);
+
+    const memoryMiB = props.memoryMiB ?? 256;
+    const memory = spec.memory;
+    if ('min' in memory) check(Number.isInteger(memoryMiB) && memoryMiB >= memory.min && memoryMiB <= memory.max, 'memoryMiB', `must be a whole number of MiB from ${memory.min} to ${memory.max}`, memoryMiB, this);
+    else check(memory.includes(memoryMiB), 'memoryMiB', `must be one of ${memory.join(', ')}`, memoryMiB, this);
+    const timeoutSeconds = props.timeoutSeconds ?? 60;
+    check(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= spec.maxTimeoutSeconds, 'timeoutSeconds', `must be a whole number of seconds from 1 to ${spec.maxTimeoutSeconds}`, timeoutSeconds, this);
+    if (props.maxInstances !== undefined) check(Number.isInteger(props.maxInstances) && props.maxInstances >= 1, 'maxInstances', 'must be a whole number >= 1', props.maxInstances, this);
+    const ingress = props.ingress ?? 'ALLOW_ALL';
+    check(['ALLOW_ALL', 'ALLOW_INTERNAL_ONLY', 'ALLOW_INTERNAL_AND_GCLB'].includes(ingress), 'ingress', 'must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB', ingress, this);
+    checkLabels(props.labels, this);
+
+    const environment = { ...this.verifierEnvironment(props) };
+    for (const [key, value] of Object.entries(props.environment ?? {})) {
+      check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), 'environment', 'names must be letters, digits and underscores, not starting with a digit', key, this);
+      check(!RESERVED_ENV.has(key) && !key.startsWith('X_GOOGLE_'), 'environment', 'must not set a name Google Cloud Functions reserves', key, this);
+      check(!(key in environment) && !key.startsWith('S2S_'), 'environment', 'must not set S2S_* variables: they come from this construct\'s props (audience, allowedCallerEmails, iap)', key, this);
+      environment[key] = value;
+    }
+
+    const dependsOn = props.enableApis ? enableServices(this, this.project, [...spec.services, ...(props.serviceAccountEmail ? [] : ['iam.googleapis.com'])]) : undefined;
+
+    if (props.serviceAccountEmail !== undefined) {
+      checkEmail(props.serviceAccountEmail, 'serviceAccountEmail', this);
+      this.serviceAccountEmail = props.serviceAccountEmail;
+    } else {
+      this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
+        project: this.project,
+        accountId: runtimeAccountId(props.name, this.node.path),
+        displayName: `Runtime identity of function ${props.name}`.slice(0, 100),
+        description: 'Created by s2s-auth; holds no roles unless you grant them.',
+        dependsOn,
+      });
+      this.serviceAccountEmail = this.serviceAccount.email;
+    }
+
+    let bucket = props.sourceBucket;
+    if (bucket !== undefined) {
+      if (!isUnresolved(bucket)) check(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(bucket), 'sourceBucket', 'must be a bucket name (3-63 lowercase letters, digits, dots, hyphens or underscores), without gs://', bucket, this);
+    } else {
+      this.bucket = new StorageBucket(this, 'SourceBucket', {
+        project: this.project,
+        name: `${this.project}-s2s-src-${shortHash(this.node.path)}`,
+        location: isUnresolved(props.region) ? props.region : props.region.toUpperCase(),
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: 'enforced',
+        // Holds only build inputs this construct re-uploads; must not block `destroy`.
+        forceDestroy: true,
+        labels: props.labels,
+      });
+      bucket = this.bucket.name;
+    }
+
+    const code: Bundle = props.entry !== undefined
+      ? bundleEntry({ entry: props.entry, target: `node${nodeMajor}`, path: this.node.path })
+      : referenceHandler(props.iap ? 'iap' : 'google-id-token');
+    const source = stageFunctionSource(code, nodeMajor);
+    const asset = new TerraformAsset(this, 'SourceArchive', { path: source.dir, type: AssetType.ARCHIVE, assetHash: source.hash });
+    this.sourceObject = new StorageBucketObject(this, 'SourceObject', {
+      bucket,
+      // The content hash in the name makes a changed handler a new object, which redeploys the function.
+      name: `s2s-auth/${props.name}/${source.hash}.zip`,
+      source: asset.path,
+      contentType: 'application/zip',
+    });
+
+    this.resolved = {
+      runtime,
+      entryPoint,
+      environment,
+      serviceAccountEmail: this.serviceAccountEmail,
+      bucket,
+      object: this.sourceObject.name,
+      ingress,
+      memoryMiB,
+      timeoutSeconds,
+      maxInstances: props.maxInstances,
+      labels: props.labels,
+      dependsOn,
+    };
+  }
+
+  grantInvoke(member: string, options: GrantInvokeOptions = {}): InvokerBinding {
+    const id = `Invoker-${shortHash(member)}`;
+    const existing = this.node.tryFindChild(id);
+    if (existing instanceof InvokerBinding) return existing;
+    return new InvokerBinding(this, id, { function: this, member, allowPublic: options.allowPublic });
+  }
+
+  /** Called by subclasses once their resource exists. */
+  protected grantInitialInvokers(invokers: readonly string[] | undefined): void {
+    const seen = new Set<string>();
+    for (const member of invokers ?? []) {
+      checkMember(member, 'invokers', this, { allowPublic: this.allowPublic, publicHint: 'set allowPublic: true only for a function meant to be public' });
+      check(!seen.has(member), 'invokers', 'must not list a member twice', member, this);
+      seen.add(member);
+      this.grantInvoke(member, { allowPublic: this.allowPublic });
+    }
+  }
+
+  // The variables the reference handlers read (docs/ARCHITECTURE.md); set for a custom `entry`
+  // too, so code using s2s-auth/verify reads the same configuration.
+  private verifierEnvironment(props: PrivateFunctionProps): Record<string, string> {
+    if (props.iap) {
+      check(props.allowedCallerEmails === undefined, 'allowedCallerEmails', 'does not apply with iap: IAP decides who gets through, with its own IAM policy', props.allowedCallerEmails, this);
+      const { audience, healthCheckPaths, jwksUrl } = props.iap;
+      if (!isUnresolved(audience)) check(/^\/projects\/[0-9]+\/(?:global\/backendServices\/[0-9]+|apps\/[a-z][-a-z0-9]{4,28}[a-z0-9])$/.test(audience), 'iap.audience', 'must be /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID or /projects/PROJECT_NUMBER/apps/PROJECT_ID', audience, this);
+      for (const p of healthCheckPaths ?? []) check(/^\/[^,\s]*$/.test(p), 'iap.healthCheckPaths', 'must be absolute paths without commas or spaces', p, this);
+      if (jwksUrl !== undefined && !isUnresolved(jwksUrl)) check(/^https:\/\/[^\s]+$/.test(jwksUrl), 'iap.jwksUrl', 'must be an https URL', jwksUrl, this);
+      return {
+        S2S_IAP_AUDIENCE: audience,
+        ...(healthCheckPaths?.length ? { S2S_IAP_HEALTH_CHECK_PATHS: healthCheckPaths.join(',') } : {}),
+        ...(jwksUrl ? { S2S_IAP_JWKS_URL: jwksUrl } : {}),
+      };
+    }
+    const emails = props.allowedCallerEmails;
+    if (emails !== undefined) {
+      check(emails.length > 0, 'allowedCallerEmails', 'must list at least one email, or be left unset', emails, this);
+      emails.forEach((e) => checkEmail(e, 'allowedCallerEmails', this));
+    }
+    return { S2S_AUDIENCE: this.audience, ...(emails ? { S2S_ALLOWED_EMAILS: emails.join(',') } : {}) };
+  }
+}
+
+// Service account IDs: 6-30 chars, ^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$. A slug of the function
+// name keeps it recognisable; the path hash keeps it unique across stacks sharing a project.
+function runtimeAccountId(name: string, path: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 19).replace(/-+$/, '');
+  return `fn-${slug}-${shortHash(path, 6)}`;
+}
