@@ -42,10 +42,15 @@ export function resolveProject(scope: Construct, project: string | undefined): s
     return project;
   }
   const stack = TerraformStack.of(scope);
-  const id = 'S2sAuthClientConfig';
-  const existing = stack.node.tryFindChild(id) as DataGoogleClientConfig | undefined;
-  return (existing ?? new DataGoogleClientConfig(stack, id)).project;
+  let fromProvider = providerProjects.get(stack);
+  if (fromProvider === undefined) {
+    // One token string per stack, so that per-project singletons (enableServices) dedupe.
+    fromProvider = new DataGoogleClientConfig(stack, 'S2sAuthClientConfig').project;
+    providerProjects.set(stack, fromProvider);
+  }
+  return fromProvider;
 }
+const providerProjects = new WeakMap<TerraformStack, string>();
 
 /**
  * Enables Google APIs once per stack and project, whichever construct asks first, with
