@@ -145,7 +145,7 @@ export class IamFunctionUrl extends Construct {
       throw new ValidationError('environment', `must not set ${ALLOWED_CALLERS_ENV}; use the allowedCallers prop`, Object.keys(props.environment), path);
     }
     checkRange('memorySize', props.memorySize, 128, 10240, 'MB', path);
-    if (props.timeout && !props.timeout.isUnresolved()) checkRange('timeout', props.timeout.toSeconds(), 1, 900, 'seconds', path);
+    if (props.timeout && !props.timeout.isUnresolved()) checkRange('timeout', props.timeout.toSeconds({ integral: false }), 1, 900, 'seconds', path);
     checkRange('reservedConcurrentExecutions', props.reservedConcurrentExecutions, 0, 1_000_000, 'executions', path);
     if (props.functionName !== undefined && !Token.isUnresolved(props.functionName) && !/^[\w-]{1,64}$/.test(props.functionName)) {
       throw new ValidationError('functionName', 'must be 1 to 64 letters, digits, hyphens or underscores', props.functionName, path);

@@ -119,7 +119,8 @@ export class InvokerRole extends Construct {
       conditions['aws:PrincipalOrgID'] = props.organizationId;
     }
     const maxSession = props.maxSessionDuration ?? Duration.hours(1);
-    if (!maxSession.isUnresolved() && (maxSession.toSeconds() < 3600 || maxSession.toSeconds() > 43200)) {
+    const seconds = maxSession.isUnresolved() ? undefined : maxSession.toSeconds({ integral: false });
+    if (seconds !== undefined && (seconds < 3600 || seconds > 43200)) {
       throw new ValidationError('maxSessionDuration', 'must be between 1 and 12 hours', maxSession.toHumanString(), path);
     }
 
