@@ -37,8 +37,35 @@ function headerSafe(text: string): string {
  * Extracts the credentials of an `Authorization: Bearer <token>` header (scheme is
  * case-insensitive per RFC 7235). Returns undefined when absent or of another scheme.
  */
-export function bearerToken(header: string | string[] | undefined): string | undefined {
+export function bearerToken(header: string | readonly string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   const match = value === undefined ? null : /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(value);
   return match ? match[1] : undefined;
+}
+
+/** The part of Node's `ServerResponse` (and so Express's and functions-framework's `res`) an answer needs. */
+export interface AnswerSink {
+  statusCode: number;
+  readonly headersSent?: boolean;
+  setHeader(name: string, value: string): unknown;
+  end(body?: string): unknown;
+}
+
+/** Writes an answer to a Node/Express/functions-framework response. */
+export function sendAnswer(res: AnswerSink, answer: HttpAnswer): void {
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(answer.body);
+}
+
+/** A Lambda function URL (payload format 2.0) result. */
+export interface FunctionUrlResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Turns an answer into a Lambda function URL result. */
+export function functionUrlResult(answer: HttpAnswer): FunctionUrlResult {
+  return { statusCode: answer.status, headers: answer.headers, body: answer.body };
 }

@@ -1,0 +1,491 @@
+import { verify as cryptoVerify } from 'node:crypto';
+import { AuthError, type AuthErrorCode } from './errors';
+import { bearerToken } from './http';
+import { defaultKeySetCache, type Algorithm, type KeySetCache, type PublicKey } from './key-set';
+import { isObject, show } from './util';
+
+/**
+ * Default largest token accepted, in bytes. Google ID and IAP tokens are about 1 KiB and
+ * OAuth access tokens rarely pass 4 KiB; 8 KiB is also the header limit of many proxies,
+ * so anything larger is refused before any decoding work.
+ */
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+
+/** Default allowed clock difference between issuer and verifier, in seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
+
+/** Default number of verified tokens remembered per verifier (see {@link VerifiedTokenCache}). */
+export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
+
+/** Request headers with lower-case names, as Node, Express and Lambda function URLs deliver them. */
+export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** One line of {@link Verifier.explain}: a check `verify` performs, and how this token fared. */
+export interface CheckResult {
+  /** Short name, e.g. `signature`, `kid`, `alg`, `iss`, `aud`, `exp`, `iat`, `lifetime`, `scopes`. */
+  readonly name: string;
+  readonly ok: boolean;
+  /** What the verifier requires. */
+  readonly expected: string;
+  /** What the token carries. */
+  readonly actual: string;
+  /** Why it failed (the AuthError message), or why it was not evaluated. */
+  readonly detail?: string;
+  /** The AuthError code `verify` rejects with when this is the first failed check. */
+  readonly code?: AuthErrorCode;
+}
+
+/** What every verifier offers; the adapters in `adapters.ts` need nothing else. */
+export interface Verifier<C> {
+  /** Resolves to the verified claims or rejects with an {@link AuthError}. */
+  verify(token: string): Promise<C>;
+  /**
+   * Every check `verify` runs, in the same order and with the same code. `verify` stops at
+   * the first failure, which is the first entry with `ok: false`; `explain` goes on with
+   * the checks whose inputs exist, so one run shows everything wrong with a token.
+   */
+  explain(token: string): Promise<CheckResult[]>;
+  /** This verifier's credential in a request's (lower-case) headers; throws AuthError MISSING_TOKEN naming the header when absent. */
+  tokenFrom(headers: RequestHeaders): string;
+  /** Paths answered 200 without a credential (load-balancer health checks). */
+  isHealthCheck?(path: string): boolean;
+}
+
+/** Options shared by the JWT verifiers. */
+export interface JwtVerifierOptions {
+  /** Allowed clock difference, applied to `exp`, `iat`, `nbf` and the lifetime. @default 30 */
+  readonly clockToleranceSec?: number;
+  /** Largest token accepted, in bytes. @default 8192 */
+  readonly maxTokenBytes?: number;
+  /**
+   * How many verified tokens to remember, keyed by the whole token, so a repeated token
+   * skips the signature check (its `exp` is re-checked on every hit, and an entry lives at
+   * most 5 minutes, as in ESP). Memory is bounded by about 2 × `maxTokenBytes` per entry
+   * (the token and its claims): at most ~16 MiB with the defaults, ~2 MiB for typical 1 KiB
+   * tokens. 0 disables the cache. @default 1000
+   */
+  readonly tokenCacheSize?: number;
+  /** Where public keys are cached. @default defaultKeySetCache (one per process) */
+  readonly keySetCache?: KeySetCache;
+  /** Epoch milliseconds; injectable for tests. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/** What the checks of one token read and write. */
+export interface JwtContext {
+  readonly token: string;
+  /** Index of the second '.', the end of the signing input. */
+  readonly dot2: number;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Record<string, unknown>>;
+  /** Seconds since the epoch (fractional). */
+  readonly now: number;
+  key?: PublicKey;
+  /** The configured audience the token's `aud` matched (set by the `aud` check). */
+  audience?: string;
+  claims?: unknown;
+}
+
+/**
+ * One step of verification. `verify` calls `run` for each check in order; `explain` calls the
+ * same `run` and adds `expected`/`actual`, so the two can never disagree.
+ */
+export interface Check {
+  readonly name: string;
+  /** Checks whose failure leaves this one without input; `explain` reports it as not evaluated. */
+  readonly after?: readonly string[];
+  expected(ctx: JwtContext): string;
+  actual(ctx: JwtContext): string;
+  /** Throws (or rejects with) an AuthError; returns a promise only when it has to wait (key fetch). */
+  run(ctx: JwtContext): void | Promise<void>;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Splits and decodes a compact JWS: size limit first, then one regex for the segment count
+ * and the strict base64url alphabet (Buffer's decoder would silently skip bad characters),
+ * then JSON objects for header and payload. The signature stays encoded until checked.
+ */
+export function parseJwt(token: string, maxBytes: number, now: number): JwtContext {
+  if (typeof token !== 'string' || token.length === 0) throw new AuthError('MISSING_TOKEN', 'no token was presented');
+  if (token.length > maxBytes) throw new AuthError('TOKEN_TOO_LARGE', `the token is ${token.length} bytes; the limit is ${maxBytes}`);
+  if (!COMPACT_JWS.test(token)) throw new AuthError('MALFORMED_TOKEN', diagnose(token));
+  const dot1 = token.indexOf('.');
+  const dot2 = token.indexOf('.', dot1 + 1);
+  return { token, dot2, header: decodeSegment(token, 0, dot1, 'header'), payload: decodeSegment(token, dot1 + 1, dot2, 'payload'), now };
+}
+
+function decodeSegment(token: string, start: number, end: number, part: string): Record<string, unknown> {
+  if ((end - start) % 4 === 1) throw new AuthError('MALFORMED_TOKEN', `the ${part} is not valid base64url (impossible length)`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+  } catch {
+    throw new AuthError('MALFORMED_TOKEN', `the ${part} is not JSON`);
+  }
+  if (!isObject(value)) throw new AuthError('MALFORMED_TOKEN', `the ${part} is not a JSON object`);
+  return value;
+}
+
+function diagnose(token: string): string {
+  const segments = token.split('.').length;
+  if (segments === 5) return 'the token has 5 segments (an encrypted JWE); only signed JWTs (3 segments) are accepted';
+  if (segments !== 3) return `the token has ${segments} segment(s); a JWT has 3, separated by "."`;
+  return 'the token has an empty segment or characters outside the base64url alphabet (A-Z a-z 0-9 - _)';
+}
+
+/** The check `parseJwt` performs, as `explain` reports it. */
+function formatResult(token: unknown, maxBytes: number, err?: AuthError): CheckResult {
+  const actual = typeof token === 'string' ? `${token.length} bytes, ${token.split('.').length} segment(s)` : show(token);
+  const expected = `compact JWS: 3 base64url segments, at most ${maxBytes} bytes, JSON object header and payload`;
+  return err ? { name: 'format', ok: false, expected, actual, detail: err.message, code: err.code } : { name: 'format', ok: true, expected, actual };
+}
+
+// ---- header checks ---------------------------------------------------------------------
+
+export function algCheck(allowed: readonly Algorithm[]): Check {
+  return {
+    name: 'alg',
+    expected: () => allowed.join(' or '),
+    actual: (ctx) => show(ctx.header.alg),
+    run(ctx) {
+      const alg = ctx.header.alg;
+      if (typeof alg !== 'string' || !(allowed as readonly string[]).includes(alg)) {
+        throw new AuthError('UNSUPPORTED_ALG', `alg ${show(alg)} is not accepted; expected ${allowed.join(' or ')}`);
+      }
+    },
+  };
+}
+
+/** No JWS extension is implemented, so any `crit` header must be refused (RFC 7515 §4.1.11). */
+export const critCheck: Check = {
+  name: 'crit',
+  expected: () => 'absent',
+  actual: (ctx) => (ctx.header.crit === undefined ? 'absent' : show(ctx.header.crit)),
+  run(ctx) {
+    if (ctx.header.crit !== undefined) {
+      throw new AuthError('UNSUPPORTED_CRIT', `header "crit" ${show(ctx.header.crit)} names extensions this verifier does not implement`);
+    }
+  },
+};
+
+/** `typ` must be one of `types` (compared case-insensitively, as media types are). */
+export function typCheck(types: readonly string[]): Check {
+  const lower = types.map((t) => t.toLowerCase());
+  return {
+    name: 'typ',
+    expected: () => types.join(' or '),
+    actual: (ctx) => show(ctx.header.typ),
+    run(ctx) {
+      const typ = ctx.header.typ;
+      if (typeof typ !== 'string' || !lower.includes(typ.toLowerCase())) {
+        throw new AuthError('WRONG_TYPE', `header typ ${show(typ)} is not accepted; expected ${types.join(' or ')}`);
+      }
+    },
+  };
+}
+
+/** Finds the key named by `kid` in the set at `url(ctx)`; waits only when the set must be fetched. */
+export function keyCheck(cache: KeySetCache, url: (ctx: JwtContext) => string, after?: readonly string[]): Check {
+  return {
+    name: 'kid',
+    after,
+    expected: (ctx) => `a key id published at ${url(ctx)}`,
+    actual: (ctx) => show(ctx.header.kid),
+    run(ctx) {
+      const kid = ctx.header.kid;
+      if (kid === undefined) throw new AuthError('UNKNOWN_KID', 'the token header has no kid, so no signing key can be selected');
+      if (typeof kid !== 'string' || kid === '') throw new AuthError('MALFORMED_TOKEN', `header kid ${show(kid)} is not a non-empty string`);
+      const key = cache.key(url(ctx), kid);
+      if (key instanceof Promise) {
+        return key.then((k) => {
+          ctx.key = k;
+        });
+      }
+      ctx.key = key;
+    },
+  };
+}
+
+/** ES256 (IEEE P1363 r||s, as JWS encodes it) or RS256 (RSASSA-PKCS1-v1_5), with node:crypto. */
+export const signatureCheck: Check = {
+  name: 'signature',
+  after: ['alg', 'kid'],
+  expected: (ctx) => `${show(ctx.header.alg)} signature by the key named in kid`,
+  actual: (ctx) => (ctx.key ? `${ctx.key.alg} key ${show(ctx.key.kid)}` : 'no key'),
+  run(ctx) {
+    const key = ctx.key!;
+    if (key.alg !== ctx.header.alg) {
+      throw new AuthError('UNSUPPORTED_ALG', `key ${show(key.kid)} is an ${key.alg} key but the token says alg ${show(ctx.header.alg)}`);
+    }
+    const { token, dot2 } = ctx;
+    const ok = cryptoVerify('sha256', Buffer.from(token.slice(0, dot2), 'latin1'), key.verifyKey, Buffer.from(token.slice(dot2 + 1), 'base64url'));
+    if (!ok) throw new AuthError('BAD_SIGNATURE', 'the signature does not verify');
+  },
+};
+
+// ---- claim checks ----------------------------------------------------------------------
+
+/** A required string claim; MISSING_CLAIM when absent, INVALID_CLAIM when of another type. */
+export function stringClaim(payload: Readonly<Record<string, unknown>>, name: string): string {
+  const value = payload[name];
+  if (value === undefined) throw new AuthError('MISSING_CLAIM', `the token has no "${name}" claim`);
+  if (typeof value !== 'string' || value === '') throw new AuthError('INVALID_CLAIM', `claim "${name}" must be a non-empty string (got ${show(value)})`);
+  return value;
+}
+
+/** An optional string claim; INVALID_CLAIM when present and of another type. */
+export function optionalString(payload: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = payload[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new AuthError('INVALID_CLAIM', `claim "${name}" must be a string (got ${show(value)})`);
+  return value;
+}
+
+function numericDate(payload: Readonly<Record<string, unknown>>, name: string, required: boolean): number | undefined {
+  const value = payload[name];
+  if (value === undefined) {
+    if (required) throw new AuthError('MISSING_CLAIM', `the token has no "${name}" claim`);
+    return undefined;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new AuthError('INVALID_CLAIM', `claim "${name}" must be a NumericDate (seconds since the epoch; got ${show(value)})`);
+  return value;
+}
+
+/** The one expiry rule, shared by the `exp` check and the verified-token cache. */
+export function isExpired(exp: number, now: number, skew: number): boolean {
+  return now >= exp + skew;
+}
+
+function time(seconds: unknown): string {
+  return typeof seconds === 'number' && Number.isFinite(seconds) && Math.abs(seconds) < 1e11 ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : show(seconds);
+}
+
+export function issuerCheck(issuers: readonly string[]): Check {
+  return {
+    name: 'iss',
+    expected: () => issuers.join(' or '),
+    actual: (ctx) => show(ctx.payload.iss),
+    run(ctx) {
+      const iss = stringClaim(ctx.payload, 'iss');
+      if (!issuers.includes(iss)) throw new AuthError('WRONG_ISSUER', `issuer ${show(iss)} is not accepted`);
+    },
+  };
+}
+
+/** `aud` (a string or an array of strings, RFC 7519 §4.1.3) must contain one of `audiences(ctx)`. */
+export function audienceCheck(audiences: (ctx: JwtContext) => readonly string[], after?: readonly string[]): Check {
+  return {
+    name: 'aud',
+    after,
+    expected: (ctx) => `one of ${audiences(ctx).join(', ')}`,
+    actual: (ctx) => show(ctx.payload.aud),
+    run(ctx) {
+      const aud = ctx.payload.aud;
+      if (aud === undefined) throw new AuthError('MISSING_CLAIM', 'the token has no "aud" claim');
+      const accepted = audiences(ctx);
+      if (typeof aud === 'string' && aud !== '') {
+        if (accepted.includes(aud)) {
+          ctx.audience = aud;
+          return;
+        }
+      } else if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
+        ctx.audience = aud.find((a: string) => accepted.includes(a));
+        if (ctx.audience !== undefined) return;
+      } else {
+        throw new AuthError('INVALID_CLAIM', `claim "aud" must be a string or an array of strings (got ${show(aud)})`);
+      }
+      throw new AuthError('WRONG_AUDIENCE', `audience ${show(aud)} is not accepted`);
+    },
+  };
+}
+
+export function expCheck(skew: number): Check {
+  return {
+    name: 'exp',
+    expected: (ctx) => `after now (${time(Math.floor(ctx.now))}) - ${skew} s tolerance`,
+    actual: (ctx) => time(ctx.payload.exp),
+    run(ctx) {
+      const exp = numericDate(ctx.payload, 'exp', true)!;
+      if (isExpired(exp, ctx.now, skew)) throw new AuthError('EXPIRED', `the token expired at ${new Date(exp * 1000).toISOString()}`);
+    },
+  };
+}
+
+export function iatCheck(skew: number): Check {
+  return {
+    name: 'iat',
+    expected: (ctx) => `before now (${time(Math.floor(ctx.now))}) + ${skew} s tolerance`,
+    actual: (ctx) => time(ctx.payload.iat),
+    run(ctx) {
+      const iat = numericDate(ctx.payload, 'iat', true)!;
+      if (iat > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is issued in the future (iat ${new Date(iat * 1000).toISOString()})`);
+    },
+  };
+}
+
+export function nbfCheck(skew: number): Check {
+  return {
+    name: 'nbf',
+    expected: (ctx) => `absent, or before now (${time(Math.floor(ctx.now))}) + ${skew} s tolerance`,
+    actual: (ctx) => (ctx.payload.nbf === undefined ? 'absent' : time(ctx.payload.nbf)),
+    run(ctx) {
+      const nbf = numericDate(ctx.payload, 'nbf', false);
+      if (nbf !== undefined && nbf > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is not valid before ${new Date(nbf * 1000).toISOString()}`);
+    },
+  };
+}
+
+/** exp - iat must not exceed `maxSec` plus twice the tolerance (each end may be off by it). */
+export function lifetimeCheck(maxSec: number, skew: number): Check {
+  const limit = maxSec + 2 * skew;
+  return {
+    name: 'lifetime',
+    after: ['exp', 'iat'],
+    expected: () => `exp - iat between 0 and ${limit} s (${maxSec} s + 2 × ${skew} s tolerance)`,
+    actual: (ctx) => `${(ctx.payload.exp as number) - (ctx.payload.iat as number)} s`,
+    run(ctx) {
+      const lifetime = (ctx.payload.exp as number) - (ctx.payload.iat as number);
+      if (lifetime < 0) throw new AuthError('INVALID_CLAIM', 'claim "exp" is before "iat"');
+      if (lifetime > limit) throw new AuthError('LIFETIME_TOO_LONG', `the token lives ${lifetime} s; at most ${limit} s is accepted`);
+    },
+  };
+}
+
+/** Builds the typed claims; its failures are MISSING_CLAIM / INVALID_CLAIM from the helpers above. */
+export function claimsCheck(build: (payload: Readonly<Record<string, unknown>>, ctx: JwtContext) => unknown, expected: string): Check {
+  return {
+    name: 'claims',
+    expected: () => expected,
+    actual: (ctx) => `claims ${Object.keys(ctx.payload).join(', ')}`,
+    run(ctx) {
+      ctx.claims = build(ctx.payload, ctx);
+    },
+  };
+}
+
+/**
+ * Verified tokens by their full text, least recently used evicted first. Entries hold only
+ * successes; `get` re-checks expiry with the same rule as the `exp` check and drops entries
+ * older than `maxAgeSec`, so a removed key stops being honoured within that time.
+ */
+export class VerifiedTokenCache<C> {
+  private readonly entries = new Map<string, { claims: C; exp: number; until: number }>();
+
+  constructor(readonly maxEntries: number, readonly maxAgeSec = 300) {}
+
+  get(token: string, now: number, skew: number): C | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    this.entries.delete(token);
+    if (now >= entry.until || isExpired(entry.exp, now, skew)) return undefined;
+    this.entries.set(token, entry);
+    return entry.claims;
+  }
+
+  set(token: string, claims: C, exp: number, now: number): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, exp, until: now + this.maxAgeSec });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * The shared pipeline: subclasses list their checks (header, key, signature, claims, then
+ * the 403 policy checks) and `verify`/`explain` run that one list.
+ */
+export abstract class JwtVerifier<C> implements Verifier<C> {
+  protected readonly skew: number;
+  protected readonly keySetCache: KeySetCache;
+  private readonly maxTokenBytes: number;
+  private readonly clock: () => number;
+  private readonly cache?: VerifiedTokenCache<C>;
+  protected abstract readonly checks: readonly Check[];
+
+  protected constructor(name: string, options: JwtVerifierOptions) {
+    this.skew = nonNegative(options.clockToleranceSec, DEFAULT_CLOCK_TOLERANCE_SEC, `${name}: clockToleranceSec`);
+    this.maxTokenBytes = nonNegative(options.maxTokenBytes, DEFAULT_MAX_TOKEN_BYTES, `${name}: maxTokenBytes`);
+    const size = nonNegative(options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, `${name}: tokenCacheSize`);
+    if (size > 0) this.cache = new VerifiedTokenCache<C>(Math.floor(size));
+    this.keySetCache = options.keySetCache ?? defaultKeySetCache;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  abstract tokenFrom(headers: RequestHeaders): string;
+
+  async verify(token: string): Promise<C> {
+    const now = this.clock() / 1000;
+    const hit = this.cache?.get(token, now, this.skew);
+    if (hit !== undefined) return hit;
+    const ctx = parseJwt(token, this.maxTokenBytes, now);
+    for (const check of this.checks) {
+      const pending = check.run(ctx);
+      if (pending !== undefined) await pending;
+    }
+    const claims = ctx.claims as C;
+    this.cache?.set(token, claims, ctx.payload.exp as number, now);
+    return claims;
+  }
+
+  async explain(token: string): Promise<CheckResult[]> {
+    let ctx: JwtContext;
+    try {
+      ctx = parseJwt(token, this.maxTokenBytes, this.clock() / 1000);
+    } catch (err) {
+      return [formatResult(token, this.maxTokenBytes, err as AuthError)];
+    }
+    const results = [formatResult(token, this.maxTokenBytes)];
+    const failed = new Set<string>();
+    for (const check of this.checks) {
+      const blocker = check.after?.find((name) => failed.has(name));
+      let error: AuthError | undefined;
+      if (blocker === undefined) {
+        try {
+          await check.run(ctx);
+        } catch (err) {
+          if (!(err instanceof AuthError)) throw err;
+          error = err;
+        }
+      }
+      const expected = check.expected(ctx);
+      if (blocker !== undefined) {
+        failed.add(check.name);
+        results.push({ name: check.name, ok: false, expected, actual: 'not evaluated', detail: `not evaluated because "${blocker}" failed` });
+      } else if (error) {
+        failed.add(check.name);
+        results.push({ name: check.name, ok: false, expected, actual: check.actual(ctx), detail: error.message, code: error.code });
+      } else {
+        results.push({ name: check.name, ok: true, expected, actual: check.actual(ctx) });
+      }
+    }
+    return results;
+  }
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number (got ${show(value)})`);
+  return value;
+}
+
+/** The token of an `Authorization: Bearer` header, the credential of every verifier but IAP's. */
+export function bearerFrom(headers: RequestHeaders): string {
+  const token = bearerToken(headers.authorization);
+  if (token === undefined) {
+    throw new AuthError('MISSING_TOKEN', headers.authorization === undefined ? 'the request has no Authorization header; send "Authorization: Bearer <token>"' : 'the Authorization header is not "Bearer <token>"');
+  }
+  return token;
+}
+
+/** Validates a list-or-single option into a non-empty array of non-empty strings. */
+export function stringList(value: string | readonly string[] | undefined, name: string): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v.trim() !== '')) {
+    throw new TypeError(`${name} must be a non-empty string or a non-empty list of non-empty strings (got ${show(value)})`);
+  }
+  return Object.freeze([...list]);
+}
