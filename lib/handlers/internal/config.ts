@@ -34,3 +34,12 @@ export function list(env: NodeJS.ProcessEnv, variable: string, separator: string
   const items = env[variable]?.split(separator).map((s) => s.trim()).filter(Boolean);
   return items && items.length > 0 ? items : undefined;
 }
+
+/** A required absolute `https:` URL, such as a function's own URL used as a token audience. */
+export function httpsUrl(env: NodeJS.ProcessEnv, variable: string): string {
+  const value = required(env, variable);
+  if (!URL.canParse(value) || new URL(value).protocol !== 'https:') {
+    throw new ConfigError(variable, `must be an absolute https:// URL (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
