@@ -1,8 +1,8 @@
 // Reference handler for a Lambda function URL with auth type AWS_IAM: answers with the
 // verified caller identity, or refuses callers outside S2S_ALLOWED_CALLERS.
 import { isAuthError } from '../verify/errors';
-import { errorAnswer, jsonAnswer } from '../verify/http';
-import { isAllowedCallerEntry, lambdaUrlCaller, toLambdaUrlResult, type LambdaUrlEvent, type LambdaUrlResult } from '../verify/lambda-url';
+import { errorAnswer, functionUrlResult, jsonAnswer, type FunctionUrlResult } from '../verify/http';
+import { isAllowedCallerEntry, lambdaUrlCaller, type LambdaUrlEvent } from '../verify/lambda-url';
 import { ConfigError, list, loadConfig } from './internal/config';
 
 const setup = loadConfig('lambda-url', (env) => {
@@ -14,12 +14,12 @@ const setup = loadConfig('lambda-url', (env) => {
   return { allowedCallers };
 });
 
-export async function handler(event: LambdaUrlEvent): Promise<LambdaUrlResult> {
-  if ('answer' in setup) return toLambdaUrlResult(setup.answer);
+export async function handler(event: LambdaUrlEvent): Promise<FunctionUrlResult> {
+  if ('answer' in setup) return functionUrlResult(setup.answer);
   try {
     const caller = lambdaUrlCaller(event, setup.config);
     const { accountId, roleArn, roleName, sessionName, principalArn, sourceIp } = caller;
-    return toLambdaUrlResult(jsonAnswer(200, { accountId, roleArn, roleName, sessionName, principalArn, sourceIp }));
+    return functionUrlResult(jsonAnswer(200, { accountId, roleArn, roleName, sessionName, principalArn, sourceIp }));
   } catch (err) {
     if (isAuthError(err)) {
       // One line per refusal: the audit trail of who was turned away and why.
@@ -27,6 +27,6 @@ export async function handler(event: LambdaUrlEvent): Promise<LambdaUrlResult> {
     } else {
       console.error('s2s-auth lambda-url failed', err);
     }
-    return toLambdaUrlResult(errorAnswer(err));
+    return functionUrlResult(errorAnswer(err));
   }
 }

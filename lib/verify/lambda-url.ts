@@ -1,5 +1,4 @@
 import { AuthError } from './errors';
-import type { HttpAnswer } from './http';
 
 /**
  * The IAM identity Lambda writes into a function URL event (payload format 2.0) when the URL's
@@ -25,14 +24,6 @@ export interface LambdaUrlEvent {
     readonly authorizer?: { readonly iam?: LambdaUrlIamAuthorizer | null } | null;
     readonly http?: { readonly method?: string; readonly path?: string; readonly sourceIp?: string };
   };
-}
-
-/** What a function URL handler returns (buffered mode). */
-export interface LambdaUrlResult {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-  readonly isBase64Encoded: false;
 }
 
 export interface LambdaUrlCallerOptions {
@@ -117,9 +108,4 @@ function admits(entry: string, caller: LambdaUrlCaller, partition: string): bool
   const role = ROLE_ARN.exec(entry);
   if (!role) throw new TypeError(`allowedCallers entry ${JSON.stringify(entry)} is neither an IAM role ARN (arn:aws:iam::123456789012:role/Name) nor a 12-digit account ID`);
   return caller.roleName !== undefined && role[1] === partition && role[2] === caller.accountId && role[3] === caller.roleName;
-}
-
-/** Turns an {@link HttpAnswer} into a function URL result. */
-export function toLambdaUrlResult(answer: HttpAnswer): LambdaUrlResult {
-  return { statusCode: answer.status, headers: answer.headers, body: answer.body, isBase64Encoded: false };
 }

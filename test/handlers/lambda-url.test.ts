@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LambdaUrlEvent, LambdaUrlResult } from '../../lib/verify/lambda-url';
+import type { FunctionUrlResult } from '../../lib/verify/http';
+import type { LambdaUrlEvent } from '../../lib/verify/lambda-url';
 import { ASSUMED_ROLE, IAM_USER, urlEvent } from '../aws/fixtures/lambda-url-events';
 
 // The deployed artifact, built by `npm test`'s pretest (scripts/build-handlers.mjs).
 const BUNDLE = path.join(__dirname, '..', '..', 'dist', 'handlers', 'lambda-url', 'index.js');
-type Handler = (event: unknown) => Promise<LambdaUrlResult>;
+type Handler = (event: unknown) => Promise<FunctionUrlResult>;
 
 /** Loads the bundle as a cold start with `allowedCallers` as S2S_ALLOWED_CALLERS (undefined = unset). */
 function coldStart(allowedCallers?: string): Handler {

@@ -1,6 +1,5 @@
 import { AuthError } from '../../lib/verify/errors';
-import { jsonAnswer } from '../../lib/verify/http';
-import { isAllowedCallerEntry, lambdaUrlCaller, toLambdaUrlResult, type LambdaUrlEvent } from '../../lib/verify/lambda-url';
+import { isAllowedCallerEntry, lambdaUrlCaller, type LambdaUrlEvent } from '../../lib/verify/lambda-url';
 import { ASSUMED_ROLE, FEDERATED_USER, IAM_USER, ROOT, urlEvent } from '../aws/fixtures/lambda-url-events';
 
 function refusal(event: unknown, allowedCallers?: readonly string[]): AuthError {
@@ -132,13 +131,4 @@ test.each([
   [' 111122223333', false],
 ])('isAllowedCallerEntry(%j) is %s', (entry, ok) => {
   expect(isAllowedCallerEntry(entry)).toBe(ok);
-});
-
-test('toLambdaUrlResult keeps status, headers and body', () => {
-  expect(toLambdaUrlResult(jsonAnswer(403, { error: 'X' }))).toEqual({
-    statusCode: 403,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: '{"error":"X"}',
-    isBase64Encoded: false,
-  });
 });
