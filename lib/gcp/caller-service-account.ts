@@ -15,8 +15,8 @@ export interface CallerServiceAccountProps {
   /** Description. @default none */
   readonly description?: string;
   /**
-   * Create a service account key, exported as the sensitive Terraform output
-   * `<construct id>PrivateKey` (base64 of the JSON key file).
+   * Create a service account key. Its private key (base64 of the JSON key file) is only
+   * exported as a `sensitive` Terraform output, {@link CallerServiceAccount.privateKeyOutput}.
    *
    * Keys are long-lived secrets that leak; prefer keyless callers: run the caller as this
    * account (attach it to the Cloud Run service / VM / function), let workload identity
