@@ -41,7 +41,8 @@ function refusal(err: unknown): HttpAnswer {
   return answer;
 }
 
-function pathOf(req: HttpRequestLike): string {
+/** The request path without its query string (Express sets `path`; raw Node only `url`). */
+export function requestPath(req: HttpRequestLike): string {
   return req.path ?? (req.url ?? '/').split('?')[0];
 }
 
@@ -53,7 +54,7 @@ function pathOf(req: HttpRequestLike): string {
  */
 export function requireAuth<C>(verifier: Verifier<C>) {
   return async <R extends HttpRequestLike>(req: R, res: AnswerSink, next: (err?: unknown) => void): Promise<void> => {
-    const result = await authenticate(verifier, req.headers, pathOf(req));
+    const result = await authenticate(verifier, req.headers, requestPath(req));
     if ('answer' in result) return sendAnswer(res, result.answer);
     (req as AuthenticatedRequest<R, C>).auth = result.claims;
     next();
@@ -70,7 +71,7 @@ export function withAuth<C, R extends HttpRequestLike, S extends AnswerSink>(
   handler: (req: AuthenticatedRequest<R, C>, res: S) => unknown,
 ): (req: R, res: S) => Promise<void> {
   return async (req, res) => {
-    const result = await authenticate(verifier, req.headers, pathOf(req));
+    const result = await authenticate(verifier, req.headers, requestPath(req));
     if ('answer' in result) return sendAnswer(res, result.answer);
     (req as AuthenticatedRequest<R, C>).auth = result.claims;
     try {

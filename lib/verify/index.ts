@@ -10,3 +10,5 @@ export * from './iap';
 export * from './google-id-token';
 export * from './adapters';
 export * from './lambda-url';
+export * from './service-account-jwt';
+export * from './endpoints-userinfo';

@@ -191,7 +191,7 @@ export function keyCheck(cache: KeySetCache, url: (ctx: JwtContext) => string, a
   return {
     name: 'kid',
     after,
-    expected: (ctx) => `a key id published at ${url(ctx)}`,
+    expected: (ctx) => `a key id published at ${url(ctx) || "the issuer's key URL"}`,
     actual: (ctx) => show(ctx.header.kid),
     run(ctx) {
       const kid = ctx.header.kid;
@@ -279,7 +279,7 @@ export function audienceCheck(audiences: (ctx: JwtContext) => readonly string[],
   return {
     name: 'aud',
     after,
-    expected: (ctx) => `one of ${audiences(ctx).join(', ')}`,
+    expected: (ctx) => `one of ${audiences(ctx).join(', ') || "the issuer's audiences"}`,
     actual: (ctx) => show(ctx.payload.aud),
     run(ctx) {
       const aud = ctx.payload.aud;
