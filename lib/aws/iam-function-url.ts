@@ -69,8 +69,9 @@ export interface IamFunctionUrlProps {
 
   /**
    * IAM role ARNs and 12-digit account IDs the handler accepts, passed to it as the
-   * comma-separated `S2S_ALLOWED_CALLERS` variable and enforced by `lambdaUrlCaller`. This is
-   * a check inside the function, on top of IAM: a caller still needs an invoke grant
+   * comma-separated `S2S_ALLOWED_CALLERS` variable. The reference handler enforces it; your own
+   * `entry` does so by passing the list to `lambdaUrlCaller` from `s2s-auth/verify`. This is a
+   * check inside the function, on top of IAM: a caller still needs an invoke grant
    * (`grantInvoke`). Role paths are ignored when matching (a session ARN carries none).
    * More can be added with `addAllowedCaller()`.
    * @default - any caller IAM lets through
