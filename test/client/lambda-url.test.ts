@@ -4,6 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialError, LambdaUrlClient, type LambdaUrlClientOptions } from '../../lib/client';
 import { startSigV4Server, type SigV4Server } from '../peers/sigv4-server';
 import { startSts, type Sts } from '../peers/sts';
+import { thrown } from './util';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -309,13 +310,7 @@ describe('option validation', () => {
     ['stsEndpoint', { stsEndpoint: 'http://sts.example.com' }, /invalid option 'stsEndpoint': must be an absolute https:\/\/ URL/],
     ['stsEndpoint', { stsEndpoint: 'not a url' }, /invalid option 'stsEndpoint'/],
   ])('%s', (option, bad, message) => {
-    const err = (() => {
-      try {
-        client(bad);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const err = thrown(() => client(bad));
     expect(err).toBeInstanceOf(CredentialError);
     expect(err).toMatchObject({ code: 'INVALID_OPTION', option, message: expect.stringMatching(message) });
   });

@@ -41,16 +41,11 @@ export async function send(what: string, url: URL, init: RequestInit, timeout: n
   try {
     return await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeout) });
   } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError'
-      ? `no answer within ${timeout} ms`
-      : describeCause(err);
+    // Duck-typed: fetch's errors may come from another realm (vm contexts, test runners).
+    const failure = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+    const reason = failure?.name === 'TimeoutError' ? `no answer within ${timeout} ms` : failure?.cause?.code ?? failure?.cause?.message ?? failure?.message ?? String(err);
     throw new CredentialError(code, `cannot reach the ${what} at ${url.origin}${url.pathname} (${reason}): ${fix}`, { cause: err });
   }
-}
-
-function describeCause(err: unknown): string {
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
 
 const OAUTH_HINTS: Record<string, string> = {
