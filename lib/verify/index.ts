@@ -12,3 +12,4 @@ export * from './adapters';
 export * from './lambda-url';
 export * from './service-account-jwt';
 export * from './endpoints-userinfo';
+export * from './access-token';

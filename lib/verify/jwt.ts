@@ -402,7 +402,7 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
   protected readonly skew: number;
   protected readonly keySetCache: KeySetCache;
   private readonly maxTokenBytes: number;
-  private readonly clock: () => number;
+  protected readonly clock: () => number;
   private readonly cache?: VerifiedTokenCache<C>;
   protected abstract readonly checks: readonly Check[];
 
