@@ -105,7 +105,7 @@ describe('metadata discovery', () => {
     server.json('/tenant-d/.well-known/openid-configuration', { issuer: server.url('/evil'), jwks_uri: jwksUri });
     const clock = { now: Date.now() };
     const v = verifier({ issuer: iss, jwksUri: undefined, clock: () => clock.now });
-    const err = await v.verify(await accessToken({ iss })).catch((e: unknown) => e as Error);
+    const err = (await v.verify(await accessToken({ iss })).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ code: 'KEYS_UNAVAILABLE', status: 503 });
     expect(String((err.cause as Error).message)).toMatch(/metadata issuer .* is not .*RFC 8414/);
     expect(String((err.cause as Error).message)).toContain('oauth-authorization-server/tenant-d: ');
