@@ -2,7 +2,7 @@
 // user IAP signed for (x-goog-iap-jwt-assertion), never the unsigned x-goog-authenticated-user-*
 // headers, which anyone reaching the function directly could set.
 import { iapAudienceForAppEngine, iapAudienceForBackendService, IapVerifier } from '../verify/iap';
-import { identityFunction } from './internal/cloud-function';
+import { identityFunction, verifierGate } from './internal/cloud-function';
 import { ConfigError, list, required } from './internal/config';
 import { keyUrl } from './internal/key-url';
 
@@ -10,7 +10,7 @@ export const handler = identityFunction('iap', (env) => {
   const healthCheckPaths = list(env, 'S2S_IAP_HEALTH_CHECK_PATHS');
   const bad = healthCheckPaths?.find((path) => !path.startsWith('/'));
   if (bad !== undefined) throw new ConfigError('S2S_IAP_HEALTH_CHECK_PATHS', `must be comma-separated paths starting with "/" (got ${JSON.stringify(bad)})`);
-  return new IapVerifier({ audience: iapAudience(required(env, 'S2S_IAP_AUDIENCE')), healthCheckPaths, jwksUrl: keyUrl(env, 'S2S_IAP_JWKS_URL') });
+  return verifierGate(new IapVerifier({ audience: iapAudience(required(env, 'S2S_IAP_AUDIENCE')), healthCheckPaths, jwksUrl: keyUrl(env, 'S2S_IAP_JWKS_URL') }));
 }, ({ sub, email, hd, accessLevels, gcip }) => ({ sub, email, hd, accessLevels, gcip }));
 
 /** Accepts exactly the two audience forms IAP signs, with the parts validated by the verify helpers. */

@@ -1,18 +1,30 @@
-import { authenticate, type HttpRequestLike } from '../../verify/adapters';
+import { authenticate, requestPath, type HttpRequestLike } from '../../verify/adapters';
+import { isAuthError } from '../../verify/errors';
 import { errorAnswer, jsonAnswer, sendAnswer, type AnswerSink, type HttpAnswer } from '../../verify/http';
-import type { Verifier } from '../../verify/jwt';
+import type { RequestHeaders, Verifier } from '../../verify/jwt';
 import { loadConfig } from './config';
 
 /** A functions-framework HTTP function (Cloud Functions gen 1 and gen 2). */
 export type CloudFunction = (req: HttpRequestLike, res: AnswerSink) => Promise<void>;
 
 /**
- * Builds a reference Cloud Function: `read` turns the environment into a verifier once, at
- * cold start (a bad variable makes every request a 500 MISCONFIGURED); each request then gets
- * 200 with `identity(claims)` or the verifier's refusal. The identity is built from verified
- * claims only, never from request headers a caller could set.
+ * Decides one request: the verified claims, or the answer to send instead (a health check or
+ * a refusal). It may also reject with an AuthError, which becomes that refusal.
  */
-export function identityFunction<C>(name: string, read: (env: NodeJS.ProcessEnv) => Verifier<C>, identity: (claims: C) => unknown): CloudFunction {
+export type Gate<C> = (headers: RequestHeaders, path: string) => Promise<{ claims: C } | { answer: HttpAnswer }>;
+
+/** The gate of a token verifier: health-check paths, then the verifier's credential. */
+export function verifierGate<C>(verifier: Verifier<C>): Gate<C> {
+  return (headers, path) => authenticate(verifier, headers, path);
+}
+
+/**
+ * Builds a reference Cloud Function: `read` turns the environment into a gate once, at cold
+ * start (a bad variable makes every request a 500 MISCONFIGURED); each request then gets 200
+ * with `identity(claims)` or the refusal. The identity is built from verified claims only,
+ * never from request headers a caller could set.
+ */
+export function identityFunction<C>(name: string, read: (env: NodeJS.ProcessEnv) => Gate<C>, identity: (claims: C) => unknown): CloudFunction {
   const setup = loadConfig(name, read);
   return async (req, res) => {
     let answer: HttpAnswer;
@@ -20,13 +32,13 @@ export function identityFunction<C>(name: string, read: (env: NodeJS.ProcessEnv)
       answer = setup.answer;
     } else {
       try {
-        const result = await authenticate(setup.config, req.headers, req.path ?? (req.url ?? '/').split('?')[0]);
+        const result = await setup.config(req.headers, requestPath(req));
         answer = 'answer' in result ? result.answer : jsonAnswer(200, identity(result.claims));
       } catch (err) {
-        console.error(`s2s-auth ${name} failed`, err);
+        if (!isAuthError(err)) console.error(`s2s-auth ${name} failed`, err);
         answer = errorAnswer(err);
       }
-      // One line per refusal: the audit trail of who was turned away and why (5xx are logged with their cause already).
+      // One line per refusal: the audit trail of who was turned away and why (5xx are logged with their cause).
       if (answer.status >= 400 && answer.status < 500) console.warn(`s2s-auth ${name} refused ${answer.status} ${answer.body}`);
     }
     sendAnswer(res, answer);
