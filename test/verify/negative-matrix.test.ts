@@ -10,7 +10,7 @@ import { IapVerifier } from '../../lib/verify/iap';
 import type { Verifier } from '../../lib/verify/jwt';
 import { KeySetCache } from '../../lib/verify/key-set';
 import { ServiceAccountJwtVerifier } from '../../lib/verify/service-account-jwt';
-import { certificateFor, forgeJwt, nowSec, signJwt, testKey, type TestKey } from '../peers/keys';
+import { certificateFor, forgeJwt, nowSec, testKey, type TestKey } from '../peers/keys';
 import { KeySetServer } from '../peers/keyset-server';
 
 interface Fixture {
