@@ -167,7 +167,7 @@ describe('the SigV4 stand-in refuses what AWS refuses', () => {
   test('expired session credentials', async () => {
     sts.lifetimeSeconds = 1;
     const creds = await issued();
-    await sleep(1100);
+    await sleep(creds.expiration.getTime() - Date.now() + 50);
     const res = await new LambdaUrlClient({ region: REGION, credentials: creds }).fetch(`${fn.url}/t`);
     expect(res.status).toBe(403);
     expect(res.headers.get('x-amzn-errortype')).toBe('ExpiredToken');
@@ -203,7 +203,9 @@ describe('STS AssumeRole', () => {
     const a = await echo(await c.fetch(`${fn.url}/r`));
     const b = await echo(await c.fetch(`${fn.url}/r`));
     expect(sts.issued() - before).toBe(1);
-    await sleep(1100);
+    // Still valid, but past half its life (STS expirations are whole seconds, so up to 3 s).
+    await sleep(1600);
+    expect(sts.lookup(a.iam.accessKey)!.expiration!.getTime()).toBeGreaterThan(Date.now());
     const [d, e] = await Promise.all([c.fetch(`${fn.url}/r`).then(echo), c.fetch(`${fn.url}/r`).then(echo)]);
     expect(sts.issued() - before).toBe(2);
     expect(b.iam.accessKey).toBe(a.iam.accessKey);
@@ -330,12 +332,12 @@ describe('option validation', () => {
   });
 });
 
-async function issued(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }> {
+async function issued(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration: Date }> {
   const c = client();
   const { headers } = await c.sign(`${fn.url}/probe`);
   const accessKeyId = /Credential=([^/]+)\//.exec(headers.authorization)![1];
   const known = sts.lookup(accessKeyId)!;
-  return { accessKeyId, secretAccessKey: known.secretAccessKey, sessionToken: known.sessionToken };
+  return { accessKeyId, secretAccessKey: known.secretAccessKey, sessionToken: known.sessionToken, expiration: known.expiration! };
 }
 
 function sleep(ms: number): Promise<void> {

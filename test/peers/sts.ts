@@ -111,7 +111,8 @@ export async function startSts(options: StsOptions): Promise<Sts> {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(60).toString('base64'),
-      expiration: new Date(Math.floor(Date.now() / 1000 + lifetime) * 1000),
+      // STS states expirations in whole seconds; round up so a session never lives less than asked.
+      expiration: new Date(Math.ceil(Date.now() / 1000 + lifetime) * 1000),
       iam: { accountId, userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`, userId: `${roleId}:${session}` },
     };
     known.set(credentials.accessKeyId, credentials);
