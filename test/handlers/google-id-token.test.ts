@@ -1,6 +1,6 @@
 import { forgeJwt, nowSec, signJwt, testKey } from '../peers/keys';
 import { KeySetServer } from '../peers/keyset-server';
-import { expectGarbageRefused, expectMisconfigured, expectRefused, get, runFunction } from './support';
+import { expectGarbageRefused, expectMisconfigured, expectRefused, get, logLine, runFunction } from './support';
 
 const AUDIENCE = 'https://europe-west1-demo.cloudfunctions.net/receiver';
 const CALLER = 'caller@demo.iam.gserviceaccount.com';
@@ -69,6 +69,14 @@ describe('configured with an audience and an email allow-list', () => {
     expectRefused(await get(fn(), '/', bearer(await token())), status, code);
   });
 
+  test('each refusal leaves one log line with its code and reason, never the token', async () => {
+    const token = await idToken({ email: 'audit-me@demo.iam.gserviceaccount.com' });
+    expectRefused(await get(fn(), '/', bearer(token)), 403, 'CALLER_NOT_ALLOWED');
+    const line = await logLine(fn(), /audit-me/);
+    expect(line).toBe('s2s-auth google-id-token refused 403 {"error":"CALLER_NOT_ALLOWED","message":"caller \\"audit-me@demo.iam.gserviceaccount.com\\" is not allowed to call this function"}');
+    expect(fn().logs()).not.toContain(token.split('.')[2]);
+  });
+
   expectGarbageRefused(fn, 'authorization', (token) => `Bearer ${token}`);
 });
 
@@ -89,7 +97,9 @@ describe('key server down', () => {
     const reply = await get(fn(), '/', bearer(await idToken()));
     expectRefused(reply, 503, 'KEYS_UNAVAILABLE');
     expect(JSON.stringify(reply.body)).not.toContain('127.0.0.1');
-    expect(fn().logs()).toMatch(/s2s-auth.*503/);
+    // The caller sees only the code; the operator gets the cause.
+    expect(await logLine(fn(), /s2s-auth: request refused with 503/)).toBeDefined();
+    expect(fn().logs()).toMatch(/answered HTTP 503/);
   });
 });
 

@@ -67,6 +67,15 @@ export function runFunction(handler: ReferenceHandler, env: () => Record<string,
   return () => fn!;
 }
 
+/** The function's first log line matching `pattern`, waiting up to a second for its output to arrive. */
+export async function logLine(fn: RunningFunction, pattern: RegExp): Promise<string | undefined> {
+  for (let waited = 0; ; waited += 20) {
+    const line = fn.logs().split('\n').find((l) => pattern.test(l));
+    if (line !== undefined || waited >= 1000) return line;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Tokens no verifier may accept and no handler may answer with a 500: wrong shapes, JSON
  * that is not an object, encrypted-token shape, non-base64url characters, and a token over the

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { referenceHandler, type ReferenceHandler } from '../../lib/bundling';
 
@@ -13,7 +14,7 @@ import { referenceHandler, type ReferenceHandler } from '../../lib/bundling';
  * `process.env` once when the framework loads it, exactly as in production.
  */
 export interface FunctionsFrameworkOptions {
-  /** A reference handler, run from `dist/handlers/<name>/` (build it with `node scripts/build-handlers.mjs`). */
+  /** A reference handler: a copy of `dist/handlers/<name>/index.js` (build it with `node scripts/build-handlers.mjs`). */
   readonly handler?: ReferenceHandler;
   /** Or any directory holding a loadable module (`index.js` or a `package.json` `main`). */
   readonly source?: string;
@@ -38,26 +39,37 @@ const frameworkMain = path.join(path.dirname(require.resolve('@google-cloud/func
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 export async function startFunction(options: FunctionsFrameworkOptions): Promise<RunningFunction> {
-  const source = options.source ?? sourceOf(options.handler);
+  const source = options.source ?? deployedCopy(options.handler);
+  const removeCopy = (): void => {
+    if (source !== options.source) fs.rmSync(source, { recursive: true, force: true });
+  };
   // The port is picked by the kernel, released, then handed to the framework (which only takes
   // PORT); if another process wins the race, the child fails to listen and we try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(source, await freePort(), options);
+      const running = await launch(source, await freePort(), options);
+      return { ...running, stop: () => running.stop().finally(removeCopy) };
     } catch (err) {
-      if (attempt >= 3 || !(err instanceof PortTaken)) throw err;
+      if (attempt >= 3 || !(err instanceof PortTaken)) {
+        removeCopy();
+        throw err;
+      }
     }
   }
 }
 
-function sourceOf(name: ReferenceHandler | undefined): string {
+function deployedCopy(name: ReferenceHandler | undefined): string {
   if (!name) throw new Error('startFunction: pass `handler` (a reference handler name) or `source` (a directory)');
   const { dir } = referenceHandler(name);
   // A bundle older than the code it is built from would test yesterday's handler.
   const built = fs.statSync(path.join(dir, 'index.js')).mtimeMs;
   const newer = ['lib/handlers', 'lib/verify'].flatMap((d) => sourcesUnder(path.join(repoRoot, d))).find((f) => fs.statSync(f).mtimeMs > built);
   if (newer) throw new Error(`dist/handlers/${name}/index.js is older than ${path.relative(repoRoot, newer)}; run 'node scripts/build-handlers.mjs'`);
-  return dir;
+  // Deployed, the bundle sits alone: run a copy outside the repo so a dependency the bundle
+  // failed to inline cannot be found in our node_modules.
+  const deployed = fs.mkdtempSync(path.join(os.tmpdir(), `s2s-ff-${name}-`));
+  fs.copyFileSync(path.join(dir, 'index.js'), path.join(deployed, 'index.js'));
+  return deployed;
 }
 
 function sourcesUnder(dir: string): string[] {
