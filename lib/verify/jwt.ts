@@ -74,6 +74,8 @@ export interface JwtVerifierOptions {
 /** What the checks of one token read and write. */
 export interface JwtContext {
   readonly token: string;
+  /** Index of the first '.', the end of the header segment. */
+  readonly dot1: number;
   /** Index of the second '.', the end of the signing input. */
   readonly dot2: number;
   readonly header: Readonly<Record<string, unknown>>;
@@ -107,13 +109,14 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * and the strict base64url alphabet (Buffer's decoder would silently skip bad characters),
  * then JSON objects for header and payload. The signature stays encoded until checked.
  */
-export function parseJwt(token: string, maxBytes: number, now: number): JwtContext {
+export function parseJwt(token: string, maxBytes: number, now: number, knownHeaders?: ReadonlyMap<string, Readonly<Record<string, unknown>>>): JwtContext {
   if (typeof token !== 'string' || token.length === 0) throw new AuthError('MISSING_TOKEN', 'no token was presented');
   if (token.length > maxBytes) throw new AuthError('TOKEN_TOO_LARGE', `the token is ${token.length} bytes; the limit is ${maxBytes}`);
   if (!COMPACT_JWS.test(token)) throw new AuthError('MALFORMED_TOKEN', diagnose(token));
   const dot1 = token.indexOf('.');
   const dot2 = token.indexOf('.', dot1 + 1);
-  return { token, dot2, header: decodeSegment(token, 0, dot1, 'header'), payload: decodeSegment(token, dot1 + 1, dot2, 'payload'), now };
+  const header = knownHeaders?.get(token.slice(0, dot1)) ?? decodeSegment(token, 0, dot1, 'header');
+  return { token, dot1, dot2, header, payload: decodeSegment(token, dot1 + 1, dot2, 'payload'), now };
 }
 
 function decodeSegment(token: string, start: number, end: number, part: string): Record<string, unknown> {
@@ -404,6 +407,12 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
   private readonly maxTokenBytes: number;
   protected readonly clock: () => number;
   private readonly cache?: VerifiedTokenCache<C>;
+  /**
+   * Decoded headers of tokens that verified, by their encoded segment: an issuer signs every
+   * token with the same few headers, so this skips a decode and a JSON.parse per token. Only
+   * successes are remembered, frozen, and at most 16, so callers cannot fill it.
+   */
+  private readonly knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
   protected abstract readonly checks: readonly Check[];
 
   protected constructor(name: string, options: JwtVerifierOptions) {
@@ -421,11 +430,12 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
     const now = this.clock() / 1000;
     const hit = this.cache?.get(token, now, this.skew);
     if (hit !== undefined) return hit;
-    const ctx = parseJwt(token, this.maxTokenBytes, now);
+    const ctx = parseJwt(token, this.maxTokenBytes, now, this.knownHeaders);
     for (const check of this.checks) {
       const pending = check.run(ctx);
       if (pending !== undefined) await pending;
     }
+    if (this.knownHeaders.size < 16 && !Object.isFrozen(ctx.header)) this.knownHeaders.set(token.slice(0, ctx.dot1), Object.freeze(ctx.header));
     const claims = ctx.claims as C;
     this.cache?.set(token, claims, ctx.payload.exp as number, now);
     return claims;

@@ -85,6 +85,16 @@ describe('verified-token cache', () => {
   });
 });
 
+test('a header remembered from a verified token changes nothing about the next token', async () => {
+  const verifier = new IapVerifier({ audience: AUD, jwksUrl, keySetCache: new KeySetCache() });
+  const good = await token();
+  await verifier.verify(good);
+  const [header, , signature] = good.split('.');
+  const forged = `${header}.${Buffer.from(JSON.stringify({ iss: 'https://cloud.google.com/iap', aud: AUD, sub: 'admin', email: 'admin@example.com', iat: nowSec(), exp: nowSec() + 600 })).toString('base64url')}.${signature}`;
+  await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+  await expect(verifier.verify(await token({ sub: 'other' }))).resolves.toMatchObject({ sub: 'other' });
+});
+
 describe('parseJwt', () => {
   test('decodes header and payload, keeps the signing input boundary', async () => {
     const t = await token();
