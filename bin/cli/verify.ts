@@ -1,0 +1,177 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { AccessTokenVerifier } from '../../lib/verify/access-token';
+import { AUTH_ERROR_STATUS } from '../../lib/verify/errors';
+import { GoogleIdTokenVerifier } from '../../lib/verify/google-id-token';
+import { IapVerifier } from '../../lib/verify/iap';
+import type { CheckResult, Verifier } from '../../lib/verify/jwt';
+import { ServiceAccountJwtVerifier } from '../../lib/verify/service-account-jwt';
+import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
+
+const TOKEN_ARG = 'TOKEN|-';
+
+const CLOCK_TOLERANCE = { type: 'string', value: 'SECONDS', help: 'allowed clock difference for exp, iat and nbf (default 30)' } as const;
+
+const DESCRIPTION = [
+  'Runs every check the verifier runs in a deployed handler and prints the decoded header and claims, then each check with PASS or FAIL, what was expected and what the token carries. Unlike a handler it does not stop at the first failure. Exit code 0 only when every check passes.',
+  'Pass the token as an argument, or - to read it from stdin (keeps it out of the process list). A leading "Bearer " is ignored.',
+];
+
+/** Builds a verifier from the parsed options; the library's TypeError/RangeError become usage errors naming the flag. */
+type Build<O extends OptionSpecs> = (values: Parsed<O & { 'clock-tolerance': typeof CLOCK_TOLERANCE }>['values']) => Verifier<unknown>;
+
+function verifyCommand<O extends OptionSpecs>(spec: { name: string; summary: string; options: O; examples: readonly string[] }, flags: Readonly<Record<string, string>>, build: Build<O>): Command {
+  return command({ ...spec, args: TOKEN_ARG, description: DESCRIPTION, options: { ...spec.options, 'clock-tolerance': CLOCK_TOLERANCE } }, async (parsed) => {
+    const [arg] = positionals(parsed, [TOKEN_ARG]);
+    const token = readToken(arg);
+    let verifier: Verifier<unknown>;
+    try {
+      verifier = build(parsed.values);
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+      // "IapVerifier: jwksUrl must use https ..." → "--jwks-url must use https ..."
+      throw new UsageError(err.message.replace(/^\w+: ([\w.[\]]+)/, (whole, option: string) => flags[option.replace(/^issuers\[\d+\]\./, '')] ?? whole));
+    }
+    return explain(verifier, token, parsed.values.json === true);
+  });
+}
+
+function readToken(arg: string): string {
+  const text = arg === '-' ? readInput('-', TOKEN_ARG).toString('utf8') : arg;
+  const token = text.trim().replace(/^Bearer\s+/i, '');
+  if (token === '') throw new UsageError(arg === '-' ? 'stdin is empty; pipe the token in, e.g. s2s token id --audience URL | s2s verify id-token - --audience URL' : 'the token is empty');
+  return token;
+}
+
+function clockTolerance(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--clock-tolerance must be a number of seconds >= 0 (got ${JSON.stringify(value)})`);
+  return seconds;
+}
+
+/** Splits "a b" and repeated flags into one list of scopes. */
+function words(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(' ')).filter(Boolean);
+}
+
+async function explain(verifier: Verifier<unknown>, token: string, json: boolean): Promise<ExitCode> {
+  const checks = await verifier.explain(token);
+  const header = decoded(() => decodeProtectedHeader(token));
+  const claims = decoded(() => decodeJwt(token));
+  const failed = checks.filter((c) => !c.ok);
+  const first = failed.find((c) => c.code !== undefined);
+  const rejection = first?.code === undefined ? undefined : { code: first.code, status: AUTH_ERROR_STATUS[first.code], message: first.detail };
+  if (json) {
+    printJson({ valid: failed.length === 0, header, claims, checks, rejection });
+  } else {
+    const lines = ['Header', indent(header ? JSON.stringify(header, null, 2) : '(not decodable)'), '', 'Claims', indent(claims ? JSON.stringify(claims, null, 2) : '(not decodable)'), '', 'Checks'];
+    lines.push(...checks.flatMap(checkLines));
+    lines.push('', failed.length === 0
+      ? `VALID: all ${checks.length} checks passed`
+      : `INVALID: ${failed.length} of ${checks.length} checks failed${rejection ? `; a handler answers ${rejection.status} ${rejection.code}: ${rejection.message}` : ''}`);
+    print(lines.join('\n'));
+  }
+  return failed.length === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+function checkLines(check: CheckResult): string[] {
+  const lines = [`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}`, `        expected: ${check.expected}`, `        actual:   ${check.actual}`];
+  if (check.detail) lines.push(`        ${check.code ? `${check.code}: ` : ''}${check.detail}`);
+  return lines;
+}
+
+function decoded<T>(decode: () => T): T | undefined {
+  try {
+    return decode();
+  } catch {
+    return undefined;
+  }
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `  ${line}`).join('\n');
+}
+
+const iap = verifyCommand({
+  name: 's2s verify iap',
+  summary: 'Verifies the signed header Identity-Aware Proxy adds (x-goog-iap-jwt-assertion): ES256 with a key from IAP\'s JWK set, iss https://cloud.google.com/iap, aud = --audience, at most 10 minutes of lifetime.',
+  options: {
+    audience: { type: 'string', value: 'AUD', help: '/projects/PROJECT_NUMBER/apps/PROJECT_ID or /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID' },
+    'jwks-url': { type: 'string', value: 'URL', help: 'IAP\'s public keys (default https://www.gstatic.com/iap/verify/public_key-jwk)' },
+  },
+  examples: ['s2s verify iap "$IAP_JWT" --audience /projects/123456789012/apps/my-project'],
+}, { audience: '--audience', jwksUrl: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new IapVerifier({
+  audience: required(v.audience, '--audience', '/projects/123456789012/apps/my-project'),
+  jwksUrl: v['jwks-url'],
+  clockToleranceSec: clockTolerance(v['clock-tolerance']),
+}));
+
+const idToken = verifyCommand({
+  name: 's2s verify id-token',
+  summary: 'Verifies a Google-signed ID token, as a Cloud Function or Cloud Run service checks its callers: RS256 with a key from Google\'s certs, iss accounts.google.com, aud = --audience, optionally the caller\'s email.',
+  options: {
+    audience: { type: 'string', value: 'URL', multiple: true, help: 'accepted aud: the function or service URL' },
+    'allowed-email': { type: 'string', value: 'EMAIL', multiple: true, help: 'caller email allowed (verified emails only; default: any caller)' },
+    'certs-url': { type: 'string', value: 'URL', help: 'Google\'s public keys (default https://www.googleapis.com/oauth2/v3/certs)' },
+  },
+  examples: ['s2s token id --audience https://orders-abc123-ew.a.run.app | s2s verify id-token - --audience https://orders-abc123-ew.a.run.app --allowed-email caller@my-project.iam.gserviceaccount.com'],
+}, { audience: '--audience', allowedEmails: '--allowed-email', certsUrl: '--certs-url', clockToleranceSec: '--clock-tolerance' }, (v) => new GoogleIdTokenVerifier({
+  audience: requiredList(v.audience, '--audience', 'https://orders-abc123-ew.a.run.app'),
+  allowedEmails: v['allowed-email'],
+  certsUrl: v['certs-url'],
+  clockToleranceSec: clockTolerance(v['clock-tolerance']),
+}));
+
+const saJwt = verifyCommand({
+  name: 's2s verify sa-jwt',
+  summary: 'Verifies a JWT self-signed by a service account, as ESP / ESPv2 check Cloud Endpoints callers: iss = sub = --issuer, a key from the account\'s published keys, aud = --audience, at most one hour of lifetime.',
+  options: {
+    issuer: { type: 'string', value: 'EMAIL', help: 'the service account allowed to call (x-google-issuer)' },
+    audience: { type: 'string', value: 'AUD', multiple: true, help: 'accepted aud (x-google-audiences)' },
+    'jwks-url': { type: 'string', value: 'URL', help: 'the account\'s keys, x509 or JWK set (default https://www.googleapis.com/robot/v1/metadata/x509/EMAIL)' },
+  },
+  examples: ['s2s token sa-jwt --key-file caller-key.json --audience orders.endpoints.my-project.cloud.goog | s2s verify sa-jwt - --issuer caller@my-project.iam.gserviceaccount.com --audience orders.endpoints.my-project.cloud.goog'],
+}, { issuer: '--issuer', audiences: '--audience', jwksUri: '--jwks-url', issuers: '--issuer', clockToleranceSec: '--clock-tolerance' }, (v) => new ServiceAccountJwtVerifier({
+  issuers: [{
+    issuer: required(v.issuer, '--issuer', 'caller@my-project.iam.gserviceaccount.com'),
+    audiences: requiredList(v.audience, '--audience', 'orders.endpoints.my-project.cloud.goog'),
+    jwksUri: v['jwks-url'],
+  }],
+  clockToleranceSec: clockTolerance(v['clock-tolerance']),
+}));
+
+const accessToken = verifyCommand({
+  name: 's2s verify access-token',
+  summary: 'Verifies an OAuth 2.0 JWT access token (RFC 9068), as a resource server checks it: typ, a key from the issuer\'s JWK set (discovered from its metadata unless --jwks-url), iss, aud, lifetime, then the required scopes.',
+  options: {
+    issuer: { type: 'string', value: 'URL', help: 'the authorization server\'s issuer identifier, compared exactly' },
+    audience: { type: 'string', value: 'AUD', multiple: true, help: 'this resource server\'s identifier; aud must contain one' },
+    scope: { type: 'string', value: 'SCOPE', multiple: true, help: 'scope the token must carry (space-separated lists are split)' },
+    'jwks-url': { type: 'string', value: 'URL', help: 'the issuer\'s JWK set (default: jwks_uri from the issuer\'s metadata)' },
+  },
+  examples: ['s2s token client-credentials --token-endpoint https://auth.example.com/oauth2/token --client-id orders-batch --client-secret-file secret.txt | s2s verify access-token - --issuer https://auth.example.com --audience https://orders.example.com --scope orders:read'],
+}, { issuer: '--issuer', audience: '--audience', requiredScopes: '--scope', jwksUri: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new AccessTokenVerifier({
+  issuer: required(v.issuer, '--issuer', 'https://auth.example.com'),
+  audience: requiredList(v.audience, '--audience', 'https://orders.example.com'),
+  requiredScopes: v.scope === undefined ? undefined : words(v.scope),
+  jwksUri: v['jwks-url'],
+  clockToleranceSec: clockTolerance(v['clock-tolerance']),
+}));
+
+export const verify: Group = {
+  name: 's2s verify',
+  summary: 'Verifies a token with the same checks the deployed handlers run, and explains each one.',
+  summaries: {
+    iap: 'the IAP signed header (x-goog-iap-jwt-assertion)',
+    'id-token': 'a Google-signed ID token (Cloud Functions, Cloud Run)',
+    'sa-jwt': 'a service-account self-signed JWT (Cloud Endpoints)',
+    'access-token': 'an OAuth 2.0 JWT access token (RFC 9068)',
+  },
+  subcommands: {
+    iap: () => Promise.resolve(iap),
+    'id-token': () => Promise.resolve(idToken),
+    'sa-jwt': () => Promise.resolve(saJwt),
+    'access-token': () => Promise.resolve(accessToken),
+  },
+  examples: ['s2s verify id-token "$TOKEN" --audience https://orders-abc123-ew.a.run.app'],
+};
