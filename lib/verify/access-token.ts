@@ -2,10 +2,10 @@ import { AuthError } from './errors';
 import { assertKeyUrl, fetchJson, type Algorithm } from './key-set';
 import {
   algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, issuerCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
-  optionalString, signatureCheck, stringClaim, stringList, typCheck,
+  optionalString, signatureCheck, stringClaim, typCheck,
   type Check, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
-import { isObject, show } from './util';
+import { isObject, show, stringList } from './util';
 
 /** `typ` values accepted by default: RFC 9068's, plus plain `JWT`, which most servers still send. */
 export const ACCESS_TOKEN_TYPES: readonly string[] = ['at+jwt', 'application/at+jwt', 'JWT'];

@@ -1,12 +1,11 @@
 import { AuthError } from './errors';
-import { DEFAULT_MAX_TOKEN_BYTES, stringList } from './jwt';
-import { isObject, show } from './util';
+import { isObject, show, stringList } from './util';
 
 /** The header ESP/ESPv2 forward the verified caller in. */
 export const ENDPOINTS_USERINFO_HEADER = 'x-endpoint-api-userinfo';
 
-/** Largest header accepted: twice the token limit, as base64 grows and ESP wraps the claims. */
-const MAX_USERINFO_BYTES = 2 * DEFAULT_MAX_TOKEN_BYTES;
+/** Largest header accepted: twice the default token limit, as ESP wraps the claims in more JSON. */
+const MAX_USERINFO_BYTES = 16_384;
 
 export interface EndpointsUserInfo {
   /** `espv2`: the header is the JWT payload; `esp`: ESP's wrapper with `issuer`, `id`, `email`, `claims`. */

@@ -2,10 +2,10 @@ import { AuthError } from './errors';
 import { assertKeyUrl } from './key-set';
 import {
   algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, issuerCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
-  optionalString, signatureCheck, stringClaim, stringList,
+  optionalString, signatureCheck, stringClaim,
   type Check, type JwtContext, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
-import { show } from './util';
+import { show, stringList } from './util';
 
 /** Both spellings Google uses for its ID-token issuer. */
 export const GOOGLE_ISSUERS: readonly string[] = ['accounts.google.com', 'https://accounts.google.com'];

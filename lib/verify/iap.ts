@@ -2,10 +2,10 @@ import { AuthError } from './errors';
 import { assertKeyUrl } from './key-set';
 import {
   algCheck, audienceCheck, claimsCheck, critCheck, expCheck, iatCheck, issuerCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
-  optionalString, signatureCheck, stringClaim, stringList,
+  optionalString, signatureCheck, stringClaim,
   type Check, type JwtContext, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
-import { isObject, show } from './util';
+import { isObject, show, stringList } from './util';
 
 /** IAP's issuer, per "Securing your app with signed headers". */
 export const IAP_ISSUER = 'https://cloud.google.com/iap';

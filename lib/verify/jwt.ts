@@ -490,12 +490,3 @@ export function bearerFrom(headers: RequestHeaders): string {
   }
   return token;
 }
-
-/** Validates a list-or-single option into a non-empty array of non-empty strings. */
-export function stringList(value: string | readonly string[] | undefined, name: string): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v.trim() !== '')) {
-    throw new TypeError(`${name} must be a non-empty string or a non-empty list of non-empty strings (got ${show(value)})`);
-  }
-  return Object.freeze([...list]);
-}

@@ -155,7 +155,8 @@ export class KeySetCache {
 }
 
 /** The process-wide cache every verifier uses unless given another one. */
-export const defaultKeySetCache = new KeySetCache();
+// Pure: a bundle that verifies no JWT (e.g. the endpoints handler) drops it and jose with it.
+export const defaultKeySetCache = /* @__PURE__ */ new KeySetCache();
 
 /**
  * GETs a JSON document with a timeout, a size limit and no redirects, returning its

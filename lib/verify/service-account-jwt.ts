@@ -2,10 +2,10 @@ import { AuthError } from './errors';
 import { assertKeyUrl, type Algorithm } from './key-set';
 import {
   algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
-  signatureCheck, stringClaim, stringList,
+  signatureCheck, stringClaim,
   type Check, type JwtContext, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
-import { show } from './util';
+import { show, stringList } from './util';
 
 /** Google serves every service account's public keys as x509 certificates here (`…/metadata/jwk/EMAIL` is the JWK form). */
 export function googleServiceAccountKeysUrl(email: string): string {
