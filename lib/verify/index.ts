@@ -4,7 +4,7 @@ export * from './http';
 export { KeySetCache, defaultKeySetCache, type Algorithm, type KeySetCacheOptions, type PublicKey } from './key-set';
 export {
   DEFAULT_CLOCK_TOLERANCE_SEC, DEFAULT_MAX_TOKEN_BYTES, DEFAULT_TOKEN_CACHE_SIZE, JwtVerifier, VerifiedTokenCache,
-  type Check, type CheckResult, type JwtContext, type JwtVerifierOptions, type RequestHeaders, type Verifier,
+  type CheckResult, type JwtVerifierOptions, type RequestHeaders, type Verifier,
 } from './jwt';
 export * from './iap';
 export * from './google-id-token';
