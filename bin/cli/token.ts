@@ -2,8 +2,7 @@ import { decodeJwt } from 'jose';
 import { ClientCredentialsTokenSource } from '../../lib/client/client-credentials';
 import { GoogleIdTokenSource } from '../../lib/client/google-id-token';
 import { signServiceAccountJwt } from '../../lib/client/service-account';
-import { CredentialError } from '../../lib/client/errors';
-import { CommandFailure, EXIT, UsageError, command, positionals, print, printJson, readInput, required, type ExitCode, type Group } from './command';
+import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, type ExitCode, type Group } from './command';
 
 /** Overrides Google's token endpoint for `token id --key-file` (a local stand-in, a private endpoint). */
 export const GOOGLE_TOKEN_ENDPOINT_ENV = 'S2S_GOOGLE_TOKEN_ENDPOINT';
@@ -51,13 +50,7 @@ const id = command({
   if (v['token-endpoint'] !== undefined && keyFile === undefined) {
     throw new UsageError('--token-endpoint only applies with --key-file (without a key the token comes from the metadata server; set GCE_METADATA_HOST to use another one)');
   }
-  const source = new GoogleIdTokenSource({ audience, keyFile, tokenEndpoint });
-  const info = await source.getTokenInfo().catch((err: unknown) => {
-    if (err instanceof CredentialError && err.code === 'METADATA_UNAVAILABLE') {
-      throw new CommandFailure(err.code, `${err.message} (outside Google Cloud pass --key-file SA.json)`);
-    }
-    throw err;
-  });
+  const info = await new GoogleIdTokenSource({ audience, keyFile, tokenEndpoint }).getTokenInfo();
   return emit(v.json, info.token, info.expiresAt);
 }, (parsed) => ({
   audience: '--audience',

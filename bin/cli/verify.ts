@@ -1,10 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { AccessTokenVerifier } from '../../lib/verify/access-token';
-import { AUTH_ERROR_STATUS } from '../../lib/verify/errors';
-import { GoogleIdTokenVerifier } from '../../lib/verify/google-id-token';
-import { IapVerifier } from '../../lib/verify/iap';
-import type { CheckResult, Verifier } from '../../lib/verify/jwt';
-import { ServiceAccountJwtVerifier } from '../../lib/verify/service-account-jwt';
+import {
+  AccessTokenVerifier, AUTH_ERROR_STATUS, GoogleIdTokenVerifier, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
+} from '../../lib/verify';
 import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
 
 const TOKEN_ARG = 'TOKEN|-';
@@ -12,7 +9,7 @@ const TOKEN_ARG = 'TOKEN|-';
 const CLOCK_TOLERANCE = { type: 'string', value: 'SECONDS', help: 'allowed clock difference for exp, iat and nbf (default 30)' } as const;
 
 const DESCRIPTION = [
-  'Runs every check the verifier runs in a deployed handler and prints the decoded header and claims, then each check with PASS or FAIL, what was expected and what the token carries. Unlike a handler it does not stop at the first failure. Exit code 0 only when every check passes.',
+  'Runs every check the verifier runs in a deployed handler and prints the decoded header and claims, then each check with PASS, FAIL or SKIP (not evaluated because a check it depends on failed), what was expected and what the token carries. Unlike a handler it does not stop at the first failure. Exit code 0 only when every check passes.',
   'Pass the token as an argument, or - to read it from stdin (keeps it out of the process list). A leading "Bearer " is ignored.',
 ];
 
@@ -59,6 +56,8 @@ async function explain(verifier: Verifier<unknown>, token: string, json: boolean
   const header = decoded(() => decodeProtectedHeader(token));
   const claims = decoded(() => decodeJwt(token));
   const failed = checks.filter((c) => !c.ok);
+  // explain gives a code to every check that ran and failed; the others were not evaluated.
+  const skipped = failed.filter((c) => c.code === undefined).length;
   const first = failed.find((c) => c.code !== undefined);
   const rejection = first?.code === undefined ? undefined : { code: first.code, status: AUTH_ERROR_STATUS[first.code], message: first.detail };
   if (json) {
@@ -68,14 +67,14 @@ async function explain(verifier: Verifier<unknown>, token: string, json: boolean
     lines.push(...checks.flatMap(checkLines));
     lines.push('', failed.length === 0
       ? `VALID: all ${checks.length} checks passed`
-      : `INVALID: ${failed.length} of ${checks.length} checks failed${rejection ? `; a handler answers ${rejection.status} ${rejection.code}: ${rejection.message}` : ''}`);
+      : `INVALID: ${failed.length - skipped} of ${checks.length} checks failed${skipped ? ` and ${skipped} could not be evaluated` : ''}${rejection ? `; a handler answers ${rejection.status} ${rejection.code}: ${rejection.message}` : ''}`);
     print(lines.join('\n'));
   }
   return failed.length === 0 ? EXIT.OK : EXIT.FAILED;
 }
 
 function checkLines(check: CheckResult): string[] {
-  const lines = [`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.name}`, `        expected: ${check.expected}`, `        actual:   ${check.actual}`];
+  const lines = [`  ${check.ok ? 'PASS' : check.code ? 'FAIL' : 'SKIP'}  ${check.name}`, `        expected: ${check.expected}`, `        actual:   ${check.actual}`];
   if (check.detail) lines.push(`        ${check.code ? `${check.code}: ` : ''}${check.detail}`);
   return lines;
 }

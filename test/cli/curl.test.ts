@@ -1,6 +1,6 @@
 import { startSigV4Server, type SigV4Server, type VerifiedRequest } from '../peers/sigv4-server';
 import { startSts, type Sts } from '../peers/sts';
-import { assertBuilt, s2s, tempFile } from './support';
+import { assertBuilt, closedUrl, s2s, tempFile } from './support';
 
 const REGION = 'eu-west-1';
 const SOURCE = { accessKeyId: 'AKIAS2SCLISOURCE0001', secretAccessKey: 'cli/source/secret/0123456789abcdefghijklm' };
@@ -160,11 +160,10 @@ describe('s2s curl', () => {
   });
 
   test('a refused connection exits 1 naming the host', async () => {
-    const closed = await startSigV4Server({ region: REGION, lookup: sts.lookup });
-    await closed.close();
-    const res = await s2s(['curl', `${closed.url}/`, '--region', REGION], { env: env() });
+    const closed = await closedUrl();
+    const res = await s2s(['curl', `${closed}/`, '--region', REGION], { env: env() });
     expect(res.code).toBe(1);
-    expect(res.stderr).toBe(`s2s curl: cannot reach ${closed.url} (ECONNREFUSED): check the URL and that it is reachable from here\n`);
+    expect(res.stderr).toBe(`s2s curl: cannot reach ${closed} (ECONNREFUSED): check the URL and that it is reachable from here\n`);
   });
 
   test.each([

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -37,6 +38,18 @@ export function s2s(args: readonly string[], options: CliOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** `http://127.0.0.1:PORT` for a port nothing listens on (just released by the kernel). */
+export function closedUrl(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
   });
 }
 
