@@ -87,17 +87,17 @@ function optionArgs(args: readonly string[]): readonly string[] {
 }
 
 /** True when `args` ask for help. */
-export function wantsHelp(args: readonly string[]): boolean {
+function wantsHelp(args: readonly string[]): boolean {
   return optionArgs(args).some((a) => a === '--help' || a === '-h');
 }
 
 /** True when `args` ask for JSON output, so even a usage error can be reported as JSON. */
-export function wantsJson(args: readonly string[]): boolean {
+function wantsJson(args: readonly string[]): boolean {
   return optionArgs(args).includes('--json');
 }
 
 /** Strict `parseArgs` over the command's options; bad input becomes a UsageError naming the option. */
-export function parse<O extends OptionSpecs>(spec: CommandSpec<O>, args: readonly string[]): Parsed<O> {
+function parse<O extends OptionSpecs>(spec: CommandSpec<O>, args: readonly string[]): Parsed<O> {
   for (const arg of optionArgs(args)) {
     const name = /^--([^=]+)/.exec(arg)?.[1];
     if (name !== undefined && spec.refused && Object.hasOwn(spec.refused, name)) throw new UsageError(`--${name} is not accepted: ${spec.refused[name]}`);
@@ -148,7 +148,7 @@ export function readInput(path: string, flag: string): Buffer {
 }
 
 /** The help text of a command, generated from its spec. */
-export function helpText(spec: CommandSpec): string {
+function helpText(spec: CommandSpec): string {
   const lines = [`Usage: ${spec.name}${spec.args ? ` ${spec.args}` : ''} [options]`, '', wrap(spec.summary, WIDTH)];
   for (const paragraph of spec.description ?? []) lines.push('', wrap(paragraph, WIDTH));
   lines.push('', 'Options:');
@@ -177,7 +177,7 @@ export function helpText(spec: CommandSpec): string {
 const WIDTH = 100;
 
 /** Two columns; a left cell wider than 32 gets a line of its own, the right one wraps under itself. */
-export function table(rows: readonly (readonly [string, string])[]): string[] {
+function table(rows: readonly (readonly [string, string])[]): string[] {
   const width = Math.min(32, Math.max(...rows.map(([left]) => left.length)));
   const pad = ' '.repeat(width + 4);
   return rows.map(([left, right]) => {
@@ -217,7 +217,7 @@ export type FlagNames = Readonly<Record<string, string>>;
  * inputs (INVALID_OPTION, BAD_KEY) exit 2, everything else 1. Messages come from the
  * libraries, which never put secrets in them.
  */
-export function report(err: unknown, command: string, json: boolean, flags: FlagNames = {}): ExitCode {
+function report(err: unknown, command: string, json: boolean, flags: FlagNames = {}): ExitCode {
   const { code, message, exit } = describe(err, flags);
   if (json) {
     process.stderr.write(`${JSON.stringify({ error: { code, message, exitCode: exit } })}\n`);
@@ -256,13 +256,12 @@ export function command<O extends OptionSpecs>(spec: CommandSpec<O>, run: (parse
 export interface Group {
   readonly name: string;
   readonly summary: string;
-  readonly subcommands: Readonly<Record<string, () => Promise<Command | Group>>>;
-  /** One-line summaries, so `--help` does not load every subcommand. */
-  readonly summaries: Readonly<Record<string, string>>;
+  /** By name: a one-line summary for `--help`, and the subcommand, loaded only when it runs. */
+  readonly subcommands: Readonly<Record<string, { readonly summary: string; load(): Promise<Command | Group> }>>;
   readonly examples: readonly string[];
 }
 
-/** Runs a command or group with `args`; never throws. */
+/** Runs a command or group with `args`; failures are reported on stderr and become the exit code. */
 export async function run(target: Command | Group, args: readonly string[]): Promise<ExitCode> {
   return 'run' in target ? runCommand(target, args) : runGroup(target, args);
 }
@@ -292,12 +291,12 @@ async function runGroup(group: Group, args: readonly string[]): Promise<ExitCode
     print(groupHelp(group));
     return EXIT.OK;
   }
-  const load = Object.hasOwn(group.subcommands, name) ? group.subcommands[name] : undefined;
-  if (!load) {
+  const subcommand = Object.hasOwn(group.subcommands, name) ? group.subcommands[name] : undefined;
+  if (!subcommand) {
     const known = Object.keys(group.subcommands).join(', ');
     return report(new UsageError(`unknown command ${JSON.stringify(name)}; expected one of ${known}`), group.name, wantsJson(args));
   }
-  return run(await load(), rest);
+  return run(await subcommand.load(), rest);
 }
 
 function groupHelp(group: Group): string {
@@ -307,7 +306,7 @@ function groupHelp(group: Group): string {
     wrap(group.summary, WIDTH),
     '',
     'Commands:',
-    ...table(Object.entries(group.summaries)),
+    ...table(Object.entries(group.subcommands).map(([name, { summary }]) => [name, summary] as const)),
     '',
     `Run '${group.name} COMMAND --help' for the options of a command.`,
     '',

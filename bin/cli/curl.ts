@@ -3,8 +3,8 @@ import { CommandFailure, EXIT, UsageError, command, positionals, printJson, read
 
 // Function URLs look like https://<url-id>.lambda-url.<region>.on.aws/
 const FUNCTION_URL_HOST = /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/;
-// RFC 9110 token characters for header names.
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// RFC 9110 token characters: header names and methods.
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const curl = command({
   name: 's2s curl',
@@ -47,10 +47,12 @@ export const curl = command({
   for (const line of v.header ?? []) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
-    if (colon < 0 || !HEADER_NAME.test(name)) throw new UsageError(`--header ${JSON.stringify(line)} is not 'NAME: VALUE', e.g. -H 'content-type: application/json'`);
+    if (colon < 0 || !HTTP_TOKEN.test(name)) throw new UsageError(`--header ${JSON.stringify(line)} is not 'NAME: VALUE', e.g. -H 'content-type: application/json'`);
     headers.append(name, line.slice(colon + 1).trim());
   }
   const method = (v.request ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+  if (!HTTP_TOKEN.test(method)) throw new UsageError(`--request ${JSON.stringify(v.request)} is not an HTTP method, e.g. -X PUT`);
+  if (body !== undefined && (method === 'GET' || method === 'HEAD')) throw new UsageError(`a ${method} request cannot have a body; drop --data / --data-file or pass -X POST`);
 
   const client = new LambdaUrlClient({ region, roleArn: v['role-arn'], externalId: v['external-id'] });
   let response: Response;
@@ -83,5 +85,4 @@ export const curl = command({
   region: '--region',
   roleArn: '--role-arn',
   externalId: '--external-id',
-  url: 'URL',
 });

@@ -5,15 +5,10 @@ import { print, run, type ExitCode, type Group } from './command';
 const s2s: Group = {
   name: 's2s',
   summary: 'Debug service-to-service auth on AWS and Google Cloud: call IAM-protected function URLs, mint the tokens callers send, and explain why a token is accepted or refused.',
-  summaries: {
-    curl: 'call a Lambda function URL with SigV4 (AWS_IAM auth), like awscurl',
-    token: 'print an ID token, a service-account JWT or an OAuth access token',
-    verify: 'verify a token and explain every check, passed or failed',
-  },
   subcommands: {
-    curl: async () => (await import('./curl.js')).curl,
-    token: async () => (await import('./token.js')).token,
-    verify: async () => (await import('./verify.js')).verify,
+    curl: { summary: 'call a Lambda function URL with SigV4 (AWS_IAM auth), like awscurl', load: async () => (await import('./curl.js')).curl },
+    token: { summary: 'print an ID token, a service-account JWT or an OAuth access token', load: async () => (await import('./token.js')).token },
+    verify: { summary: 'verify a token and explain every check, passed or failed', load: async () => (await import('./verify.js')).verify },
   },
   examples: [
     's2s curl https://abcdefghij0123456789abcdef012345.lambda-url.eu-west-1.on.aws/ --role-arn arn:aws:iam::123456789012:role/caller',
@@ -23,7 +18,7 @@ const s2s: Group = {
 
 /** Runs `s2s` with `argv` (without the node and script paths) and resolves to the exit code. */
 export function main(argv: readonly string[]): Promise<ExitCode> {
-  if (argv[0] === '--version' || argv[0] === '-v') {
+  if (argv[0] === '--version') {
     print(version());
     return Promise.resolve(0);
   }

@@ -137,15 +137,10 @@ const clientCredentials = command({
 export const token: Group = {
   name: 's2s token',
   summary: 'Prints a token to call a protected service with (the token alone on stdout, or --json).',
-  summaries: {
-    id: 'a Google-signed ID token, for Cloud Functions, Cloud Run and IAP',
-    'sa-jwt': 'a JWT self-signed by a service-account key, for Cloud Endpoints',
-    'client-credentials': 'an OAuth 2.0 access token from the client credentials grant',
-  },
   subcommands: {
-    id: () => Promise.resolve(id),
-    'sa-jwt': () => Promise.resolve(saJwt),
-    'client-credentials': () => Promise.resolve(clientCredentials),
+    id: { summary: 'a Google-signed ID token, for Cloud Functions, Cloud Run and IAP', load: () => Promise.resolve(id) },
+    'sa-jwt': { summary: 'a JWT self-signed by a service-account key, for Cloud Endpoints', load: () => Promise.resolve(saJwt) },
+    'client-credentials': { summary: 'an OAuth 2.0 access token from the client credentials grant', load: () => Promise.resolve(clientCredentials) },
   },
   examples: [
     's2s token id --audience https://europe-west1-my-project.cloudfunctions.net/orders',

@@ -61,7 +61,7 @@ async function explain(verifier: Verifier<unknown>, token: string, json: boolean
   const first = failed.find((c) => c.code !== undefined);
   const rejection = first?.code === undefined ? undefined : { code: first.code, status: AUTH_ERROR_STATUS[first.code], message: first.detail };
   if (json) {
-    printJson({ valid: failed.length === 0, header, claims, checks, rejection });
+    printJson({ valid: failed.length === 0, header: header ?? null, claims: claims ?? null, checks, rejection: rejection ?? null });
   } else {
     const lines = ['Header', indent(header ? JSON.stringify(header, null, 2) : '(not decodable)'), '', 'Claims', indent(claims ? JSON.stringify(claims, null, 2) : '(not decodable)'), '', 'Checks'];
     lines.push(...checks.flatMap(checkLines));
@@ -130,7 +130,7 @@ const saJwt = verifyCommand({
     'jwks-url': { type: 'string', value: 'URL', help: 'the account\'s keys, x509 or JWK set (default https://www.googleapis.com/robot/v1/metadata/x509/EMAIL)' },
   },
   examples: ['s2s token sa-jwt --key-file caller-key.json --audience orders.endpoints.my-project.cloud.goog | s2s verify sa-jwt - --issuer caller@my-project.iam.gserviceaccount.com --audience orders.endpoints.my-project.cloud.goog'],
-}, { issuer: '--issuer', audiences: '--audience', jwksUri: '--jwks-url', issuers: '--issuer', clockToleranceSec: '--clock-tolerance' }, (v) => new ServiceAccountJwtVerifier({
+}, { issuer: '--issuer', audiences: '--audience', jwksUri: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new ServiceAccountJwtVerifier({
   issuers: [{
     issuer: required(v.issuer, '--issuer', 'caller@my-project.iam.gserviceaccount.com'),
     audiences: requiredList(v.audience, '--audience', 'orders.endpoints.my-project.cloud.goog'),
@@ -160,17 +160,11 @@ const accessToken = verifyCommand({
 export const verify: Group = {
   name: 's2s verify',
   summary: 'Verifies a token with the same checks the deployed handlers run, and explains each one.',
-  summaries: {
-    iap: 'the IAP signed header (x-goog-iap-jwt-assertion)',
-    'id-token': 'a Google-signed ID token (Cloud Functions, Cloud Run)',
-    'sa-jwt': 'a service-account self-signed JWT (Cloud Endpoints)',
-    'access-token': 'an OAuth 2.0 JWT access token (RFC 9068)',
-  },
   subcommands: {
-    iap: () => Promise.resolve(iap),
-    'id-token': () => Promise.resolve(idToken),
-    'sa-jwt': () => Promise.resolve(saJwt),
-    'access-token': () => Promise.resolve(accessToken),
+    iap: { summary: 'the IAP signed header (x-goog-iap-jwt-assertion)', load: () => Promise.resolve(iap) },
+    'id-token': { summary: 'a Google-signed ID token (Cloud Functions, Cloud Run)', load: () => Promise.resolve(idToken) },
+    'sa-jwt': { summary: 'a service-account self-signed JWT (Cloud Endpoints)', load: () => Promise.resolve(saJwt) },
+    'access-token': { summary: 'an OAuth 2.0 JWT access token (RFC 9068)', load: () => Promise.resolve(accessToken) },
   },
   examples: ['s2s verify id-token "$TOKEN" --audience https://orders-abc123-ew.a.run.app'],
 };

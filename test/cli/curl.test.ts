@@ -178,6 +178,8 @@ describe('s2s curl', () => {
     [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '--role-arn', 'orders-caller'], "--role-arn: invalid option 'roleArn': must be an IAM role ARN"],
     [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '--external-id', 'x1'], "--external-id: invalid option 'externalId': only applies when roleArn is set"],
     [['curl', 'http://127.0.0.1:9/', '--bogus'], "Unknown option '--bogus'"],
+    [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '-X', 'GET', '-d', 'x'], 'a GET request cannot have a body; drop --data / --data-file or pass -X POST'],
+    [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '-X', 'GE T'], '--request "GE T" is not an HTTP method, e.g. -X PUT'],
     [['curl', 'http://127.0.0.1:9/', '--region'], "Option '--region <value>' argument missing"],
   ])('usage error %j exits 2 and says what to fix', async (args, message) => {
     const res = await s2s(args, { env: env() });

@@ -52,7 +52,7 @@ interface Explained {
   header: Record<string, unknown>;
   claims: Record<string, unknown>;
   checks: { name: string; ok: boolean; expected: string; actual: string; detail?: string; code?: string }[];
-  rejection?: { code: string; status: number; message: string };
+  rejection: { code: string; status: number; message: string } | null;
 }
 
 describe('s2s verify iap', () => {
@@ -111,6 +111,8 @@ describe('s2s verify iap', () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toContain('Header\n  (not decodable)\n\nClaims\n  (not decodable)\n');
     expect(res.stdout).toContain('MALFORMED_TOKEN: the token has 1 segment(s); a JWT has 3, separated by "."');
+    const json = JSON.parse((await s2s(['verify', 'iap', 'hello', '--audience', IAP_AUDIENCE, '--jwks-url', iapJwks, '--json'])).stdout) as Explained;
+    expect(json).toMatchObject({ valid: false, header: null, claims: null, rejection: { code: 'MALFORMED_TOKEN', status: 401 } });
   });
 });
 
@@ -129,6 +131,7 @@ describe('s2s verify id-token', () => {
     const out = JSON.parse(res.stdout) as Explained;
     expect(out.rejection).toEqual({ code: 'CALLER_NOT_ALLOWED', status: 403, message: `caller "${account.email}" is not allowed to call this function` });
     expect(out.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['caller']);
+    expect(out.checks.map((c) => c.name)).toEqual(['format', 'alg', 'crit', 'kid', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
   });
 
   test('Google\'s x509 certificate form works as --certs-url too; several --audience values are accepted', async () => {
