@@ -1,6 +1,13 @@
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
+import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
+import { CloudRunServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-service-iam-binding';
+import { CloudRunServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-service-iam-member';
+import { CloudRunV2ServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-binding';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
+import { ValidationError } from '../validation';
 import { PrivateFunctionBase, type PrivateFunctionProps } from './function-base';
+import { isPublicMember, PUBLIC_INVOKER_CONFLICT } from './internal';
 
 export type PrivateCloudRunFunctionProps = PrivateFunctionProps;
 
@@ -16,10 +23,23 @@ export type PrivateCloudRunFunctionProps = PrivateFunctionProps;
  * deployment: it goes into the function's own `S2S_AUDIENCE` without a Terraform cycle, and
  * needs no project number.
  *
- * Cloud Run strips the signature of the token it verified before passing `Authorization` on
- * (https://cloud.google.com/run/docs/authenticating/service-to-service). A handler that
- * re-verifies the token needs the caller to send the IAM token in `X-Serverless-Authorization`,
- * which Cloud Run checks instead, and the token to re-verify in `Authorization`.
+ * Stripped signatures: Cloud Run verifies the caller's ID token for its IAM check and passes
+ * `Authorization` on with the signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE`
+ * (https://cloud.google.com/run/docs/authenticating/service-to-service), so the handler cannot
+ * check it again. The construct therefore sets `S2S_CLOUD_RUN_VERIFIED=true` (unless `iap` or
+ * `allowPublic` is set, see {@link trustsCloudRunIam}; for a custom `entry` too, like the
+ * other `S2S_*` variables): the `google-id-token` handler then accepts such a token after
+ * checking its claims (audience, expiry, `allowedCallerEmails`), and only when no
+ * `X-Serverless-Authorization` header is present. A caller that sends its IAM token in
+ * `X-Serverless-Authorization` gets `Authorization` passed on intact, and it is fully verified.
+ *
+ * That trust holds only while Cloud Run checks IAM on every request, so a public invoker
+ * (`allUsers` / `allAuthenticatedUsers`) is refused at synth time: in `invokers`, through
+ * {@link grantInvoke} or an {@link InvokerBinding}, and on the provider's own
+ * `google_cloud_run_*_service_iam_member` / `_binding` resources naming this function's service
+ * anywhere in the app. (An `_iam_policy` resource or a binding made outside this app cannot be
+ * seen: never make such a function public by those means.) To serve the public, set
+ * `allowPublic: true` on the function: the variable is then not set and every signature is verified.
  */
 export class PrivateCloudRunFunction extends PrivateFunctionBase {
   /** The google_cloudfunctions2_function resource. */
@@ -68,5 +88,45 @@ export class PrivateCloudRunFunction extends PrivateFunctionBase {
     this.serviceUrl = this.resource.serviceConfig.uri;
     this.cloudRunServiceName = this.resource.serviceConfig.service;
     this.grantInitialInvokers(props.invokers);
+    if (this.trustsCloudRunIam) {
+      // InvokerBinding refuses public members itself; this catches the provider's raw IAM resources.
+      const names = [this.cloudRunServiceName, this.functionName, props.name];
+      this.node.addValidation({ validate: () => this.publicRawGrants(names) });
+    }
   }
+
+  private publicRawGrants(serviceNames: readonly string[]): string[] {
+    // Resolved, a reference reads the same however it was obtained (fn.functionName,
+    // fn.resource.name, ...); references from another stack are matched as given.
+    const stack = TerraformStack.of(this);
+    const resolver = new DefaultTokenResolver(new StringConcat());
+    const text = (value: string) => String(Tokenization.resolve(value, { scope: stack, preparing: false, resolver }));
+    const resolved = new Set(serviceNames.map(text));
+    const given = new Set(serviceNames);
+    const errors: string[] = [];
+    for (const node of this.node.root.node.findAll()) {
+      const grant = cloudRunGrant(node);
+      if (!grant || grant.service === undefined) continue;
+      const ours = TerraformStack.of(node) === stack ? resolved.has(text(grant.service)) : given.has(grant.service);
+      if (!ours) continue;
+      // A literal service name could belong to a namesake in another region.
+      if (grant.location !== undefined && !Token.isUnresolved(grant.location) && grant.location !== this.region) continue;
+      for (const member of grant.members.filter(isPublicMember)) {
+        const rule = `must be true for ${member} to invoke this function (${node.node.path} grants it): ${PUBLIC_INVOKER_CONFLICT}; set allowPublic: true (its handler then verifies every signature) or remove that grant`;
+        errors.push(new ValidationError('allowPublic', rule, false, this.node.path).message);
+      }
+    }
+    return errors;
+  }
+}
+
+/** The service, location and literal members of a Cloud Run IAM member/binding resource. */
+function cloudRunGrant(node: IConstruct): { service?: string; location?: string; members: string[] } | undefined {
+  const one = (member: string | undefined) => (member === undefined ? [] : [member]);
+  const list = (members: string[] | undefined) => (members === undefined || Token.isUnresolved(members) ? [] : members);
+  if (node instanceof CloudRunV2ServiceIamMember) return { service: node.nameInput, location: node.locationInput, members: one(node.memberInput) };
+  if (node instanceof CloudRunV2ServiceIamBinding) return { service: node.nameInput, location: node.locationInput, members: list(node.membersInput) };
+  if (node instanceof CloudRunServiceIamMember) return { service: node.serviceInput, location: node.locationInput, members: one(node.memberInput) };
+  if (node instanceof CloudRunServiceIamBinding) return { service: node.serviceInput, location: node.locationInput, members: list(node.membersInput) };
+  return undefined;
 }

@@ -37,7 +37,9 @@ export interface PrivateFunctionProps {
   readonly project?: string;
   /**
    * Your handler file (.ts or .js), bundled with esbuild into one `index.js`. It must export
-   * `entryPoint` as a functions-framework HTTP handler `(req, res)`.
+   * `entryPoint` as a functions-framework HTTP handler `(req, res)`. It gets the same `S2S_*`
+   * variables as the reference handler would (docs/ARCHITECTURE.md), so it can build its
+   * verifier from them with s2s-auth/verify.
    * @default the pre-built reference handler: `google-id-token` (verifies the caller's Google ID
    * token for `audience` and answers with the caller's identity), or `iap` when `iap` is set
    */
@@ -71,7 +73,16 @@ export interface PrivateFunctionProps {
   readonly ingress?: FunctionIngress;
   /** Members granted the invoker role (see {@link InvokerBinding}). @default none: nobody but project owners can call */
   readonly invokers?: string[];
-  /** Permit `allUsers` / `allAuthenticatedUsers` in `invokers` (a warning is annotated). @default false */
+  /**
+   * Permit `allUsers` / `allAuthenticatedUsers` in `invokers` (a warning is annotated).
+   *
+   * On 2nd gen this also means Cloud Run no longer vouches for callers, so the function is not
+   * told to trust tokens whose signature Cloud Run stripped (no `S2S_CLOUD_RUN_VERIFIED`): a
+   * public service skips the IAM check and passes `Authorization` on intact, and the handler
+   * verifies its signature itself. Set it only together with a public invoker: on a function
+   * that stays IAM-checked, Cloud Run strips every signature and the handler refuses them all.
+   * @default false
+   */
   readonly allowPublic?: boolean;
   /**
    * Emails the reference `google-id-token` handler admits (`S2S_ALLOWED_EMAILS`): defense in
@@ -150,6 +161,13 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
   abstract readonly functionName: string;
   abstract readonly url: string;
   readonly cloudRunServiceName?: string;
+  /**
+   * True on 2nd gen unless `iap` or `allowPublic` is set: every request has passed Cloud Run's
+   * IAM check, which verified the caller's ID token and stripped its signature before passing
+   * it on, so the function is told to trust such a token's claims (`S2S_CLOUD_RUN_VERIFIED=true`).
+   * Public invokers are then refused: without the IAM check a stripped token proves nothing.
+   */
+  readonly trustsCloudRunIam: boolean;
 
   protected readonly resolved: ResolvedFunction;
   private readonly allowPublic: boolean;
@@ -158,6 +176,7 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     super(scope, id);
     this.generation = spec.generation;
     this.allowPublic = props.allowPublic === true;
+    this.trustsCloudRunIam = spec.generation === 2 && props.iap === undefined && !this.allowPublic;
 
     if (!isUnresolved(props.name)) check(spec.nameRule.test(props.name), 'name', spec.nameRuleText, props.name, this);
     checkRegion(props.region, this);
@@ -189,7 +208,7 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     for (const [key, value] of Object.entries(props.environment ?? {})) {
       check(/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), 'environment', 'names must be letters, digits and underscores, not starting with a digit', key, this);
       check(!RESERVED_ENV.has(key) && !key.startsWith('X_GOOGLE_'), 'environment', 'must not set a name Google Cloud Functions reserves', key, this);
-      check(!(key in environment) && !key.startsWith('S2S_'), 'environment', 'must not set S2S_* variables: they come from this construct\'s props (audience, allowedCallerEmails, iap)', key, this);
+      check(!(key in environment) && !key.startsWith('S2S_'), 'environment', 'must not set S2S_* variables: they come from this construct\'s props (audience, allowedCallerEmails, iap, allowPublic)', key, this);
       environment[key] = value;
     }
 
@@ -259,7 +278,14 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     const id = `Invoker-${shortHash(member)}`;
     const existing = this.node.tryFindChild(id);
     if (existing instanceof InvokerBinding) return existing;
-    return new InvokerBinding(this, id, { function: this, member, allowPublic: options.allowPublic });
+    try {
+      return new InvokerBinding(this, id, { function: this, member, allowPublic: options.allowPublic });
+    } catch (err) {
+      // A refused binding is already attached to the tree; detached, a retry validates again
+      // instead of being handed the half-built construct.
+      this.node.tryRemoveChild(id);
+      throw err;
+    }
   }
 
   /** Called by subclasses once their resource exists. */
@@ -293,7 +319,11 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
       check(emails.length > 0, 'allowedCallerEmails', 'must list at least one email, or be left unset', emails, this);
       emails.forEach((e) => checkEmail(e, 'allowedCallerEmails', this));
     }
-    return { S2S_AUDIENCE: this.audience, ...(emails ? { S2S_ALLOWED_EMAILS: emails.join(',') } : {}) };
+    return {
+      S2S_AUDIENCE: this.audience,
+      ...(emails ? { S2S_ALLOWED_EMAILS: emails.join(',') } : {}),
+      ...(this.trustsCloudRunIam ? { S2S_CLOUD_RUN_VERIFIED: 'true' } : {}),
+    };
   }
 }
 

@@ -80,6 +80,13 @@ export function isPublicMember(member: string): boolean {
 }
 
 /**
+ * Why a function that trusts Cloud Run's IAM check cannot have a public invoker. Cloud Run
+ * strips the signature of the token it verified, so the handler trusts such a token's claims;
+ * on a public service nothing verified them, and anyone could forge them.
+ */
+export const PUBLIC_INVOKER_CONFLICT = "the function trusts tokens whose signature Cloud Run's IAM check verified and stripped (S2S_CLOUD_RUN_VERIFIED=true), and a public invoker skips that check, so anyone could send a forged token";
+
+/**
  * Validates an IAM member string (https://cloud.google.com/iam/docs/principal-identifiers).
  * A member built from a token, e.g. `serviceAccount:${account.email}`, still has its kind checked.
  */

@@ -2,7 +2,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { Annotations, type TerraformResource } from 'cdktf';
 import { CloudfunctionsFunctionIamMember } from '@cdktf/provider-google/lib/cloudfunctions-function-iam-member';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
-import { checkMember, isPublicMember } from './internal';
+import { check, checkMember, isPublicMember, PUBLIC_INVOKER_CONFLICT } from './internal';
 
 /** What an {@link InvokerBinding} needs to know about a function (both generations implement it). */
 export interface IPrivateFunction extends IConstruct {
@@ -20,6 +20,11 @@ export interface IPrivateFunction extends IConstruct {
   readonly url: string;
   /** 2nd gen only: the Cloud Run service that serves the function, where `roles/run.invoker` is granted. */
   readonly cloudRunServiceName?: string;
+  /**
+   * True when the function trusts that Cloud Run's IAM check verified every caller
+   * (`S2S_CLOUD_RUN_VERIFIED=true`): public invokers are then refused.
+   */
+  readonly trustsCloudRunIam: boolean;
   /** Lets `member` call the function; idempotent per member. */
   grantInvoke(member: string, options?: GrantInvokeOptions): InvokerBinding;
 }
@@ -57,6 +62,8 @@ export class InvokerBinding extends Construct {
 
   constructor(scope: Construct, id: string, props: InvokerBindingProps) {
     super(scope, id);
+    const publicOnTrusting = isPublicMember(props.member) && props.function.trustsCloudRunIam;
+    check(!publicOnTrusting, 'member', `must not be ${props.member} for ${props.function.node.path}: ${PUBLIC_INVOKER_CONFLICT}; to make that function public, set allowPublic: true on the function itself (its handler then verifies every signature)`, props.member, this);
     checkMember(props.member, 'member', this, { allowPublic: props.allowPublic, publicHint: 'set allowPublic: true only for a function meant to be public' });
     if (isPublicMember(props.member)) {
       Annotations.of(this).addWarning(`s2s-auth: ${props.member} may invoke function ${props.function.node.path}; anyone can call it, so the function itself must authenticate every request`);

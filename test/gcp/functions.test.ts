@@ -3,7 +3,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Testing } from 'cdktf';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
+import { CloudRunServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-service-iam-binding';
+import { CloudRunServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-service-iam-member';
+import { CloudRunV2ServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-binding';
 import { CloudfunctionsFunction } from '@cdktf/provider-google/lib/cloudfunctions-function';
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { CloudfunctionsFunctionIamMember } from '@cdktf/provider-google/lib/cloudfunctions-function-iam-member';
@@ -177,6 +181,97 @@ describe('invokers', () => {
     const stack = newStack('private');
     new PrivateCloudRunFunction(stack, 'Fn', { ...base, invokers: [member] });
     expect(fullSynth(stack).annotations).toEqual([]);
+  });
+});
+
+// Cloud Run verifies the ID token for IAM and forwards it with its signature stripped; the
+// handler may trust such a token only while every request must pass that IAM check.
+describe('2nd gen: S2S_CLOUD_RUN_VERIFIED and public invokers', () => {
+  const envOf = (stack: TerraformStack): Record<string, string> => {
+    const [gen1] = resources(stack, CloudfunctionsFunction.tfResourceType) as { environment_variables: Record<string, string> }[];
+    const [gen2] = resources(stack, Cloudfunctions2Function.tfResourceType) as { service_config: { environment_variables: Record<string, string> } }[];
+    return gen1?.environment_variables ?? gen2.service_config.environment_variables;
+  };
+  const iap = { audience: '/projects/123456789/global/backendServices/987654321' };
+
+  test.each([
+    { kind: 'gen 2, reference handler', Fn: PrivateCloudRunFunction, props: { name: 'fn', region: 'europe-west1' }, set: true },
+    { kind: 'gen 2, custom entry (same S2S_* variables as the reference handler)', Fn: PrivateCloudRunFunction, props: base, set: true },
+    { kind: 'gen 2 with allowPublic', Fn: PrivateCloudRunFunction, props: { ...base, allowPublic: true }, set: false },
+    { kind: 'gen 2 behind IAP (the IAP header is not stripped)', Fn: PrivateCloudRunFunction, props: { name: 'fn', region: 'europe-west1', iap }, set: false },
+    { kind: 'gen 1, reference handler', Fn: PrivateCloudFunction, props: { name: 'fn', region: 'europe-west1' }, set: false },
+    { kind: 'gen 1, custom entry', Fn: PrivateCloudFunction, props: base, set: false },
+  ])('$kind: set = $set', ({ Fn, props, set }) => {
+    const stack = newStack();
+    const fn = new Fn(stack, 'Fn', props);
+    expect(fn.trustsCloudRunIam).toBe(set);
+    if (set) expect(envOf(stack)).toHaveProperty('S2S_CLOUD_RUN_VERIFIED', 'true');
+    else expect(envOf(stack)).not.toHaveProperty('S2S_CLOUD_RUN_VERIFIED');
+  });
+
+  test('users cannot set it through environment', () => {
+    expect(() => new PrivateCloudFunction(newStack(), 'Fn', { ...base, environment: { S2S_CLOUD_RUN_VERIFIED: 'true' } })).toThrow(/'environment': must not set S2S_\* variables/);
+  });
+
+  test.each(['allUsers', 'allAuthenticatedUsers'])('%s added later through grantInvoke is refused, even with allowPublic on the grant', (pub) => {
+    const stack = newStack();
+    const fn = new PrivateCloudRunFunction(stack, 'Fn', base);
+    const grant = () => fn.grantInvoke(pub, { allowPublic: true });
+    expect(grant).toThrow(ValidationError);
+    expect(grant).toThrow(new RegExp(`^test/Fn/Invoker-[0-9a-f]{8}: invalid prop 'member': must not be ${pub} for test/Fn: .*S2S_CLOUD_RUN_VERIFIED=true.*set allowPublic: true on the function itself`));
+    expect(resources(stack, CloudRunV2ServiceIamMember.tfResourceType)).toEqual([]);
+  });
+
+  test('a separately constructed InvokerBinding with a public member is refused', () => {
+    const stack = newStack();
+    const fn = new PrivateCloudRunFunction(stack, 'Fn', base);
+    const elsewhere = new TerraformStack(stack.node.scope as App, 'other');
+    expect(() => new InvokerBinding(elsewhere, 'Public', { function: fn, member: 'allUsers', allowPublic: true })).toThrow(/^other\/Public: invalid prop 'member': must not be allUsers for test\/Fn/);
+  });
+
+  test('the same grant is fine where the variable is not set: gen 1, or gen 2 with allowPublic', () => {
+    const stack = newStack();
+    new PrivateCloudFunction(stack, 'One', { ...base, name: 'one' }).grantInvoke('allUsers', { allowPublic: true });
+    new PrivateCloudRunFunction(stack, 'Two', { ...base, name: 'two', allowPublic: true }).grantInvoke('allAuthenticatedUsers', { allowPublic: true });
+    expect(() => Testing.synth(stack, true)).not.toThrow();
+  });
+
+  describe("the provider's own Cloud Run IAM resources are checked at synth", () => {
+    const synthWith = (grant: (fn: PrivateCloudRunFunction, stack: TerraformStack) => void, props: Partial<PrivateFunctionProps> = {}) => {
+      const stack = newStack();
+      const fn = new PrivateCloudRunFunction(stack, 'Fn', { ...base, ...props });
+      grant(fn, stack);
+      return () => Testing.synth(stack, true);
+    };
+    const refusal = /\[test\/Fn\] test\/Fn: invalid prop 'allowPublic': must be true for allUsers to invoke this function \(test\/Raw grants it\): .*S2S_CLOUD_RUN_VERIFIED=true/;
+
+    test.each([
+      ['v2 member naming fn.functionName', (fn: PrivateCloudRunFunction, s: TerraformStack) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: fn.functionName, location: fn.region, role: 'roles/run.invoker', member: 'allUsers' })],
+      ['v2 member naming a fresh reference to the service', (fn: PrivateCloudRunFunction, s: TerraformStack) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: fn.resource.serviceConfig.service, role: 'roles/run.invoker', member: 'allUsers' })],
+      ['v2 binding naming the literal name', (_fn: PrivateCloudRunFunction, s: TerraformStack) => new CloudRunV2ServiceIamBinding(s, 'Raw', { name: 'user-profiles', location: 'europe-west1', role: 'roles/run.invoker', members: ['group:a@example.com', 'allUsers'] })],
+      ['v1 member', (fn: PrivateCloudRunFunction, s: TerraformStack) => new CloudRunServiceIamMember(s, 'Raw', { service: fn.resource.name, location: fn.region, role: 'roles/run.invoker', member: 'allUsers' })],
+      ['v1 binding', (fn: PrivateCloudRunFunction, s: TerraformStack) => new CloudRunServiceIamBinding(s, 'Raw', { service: fn.functionName, role: 'roles/run.invoker', members: ['allUsers'] })],
+    ])('%s', (_case, grant) => {
+      const run = synthWith(grant);
+      expect(run).toThrow(refusal);
+      expect(run).toThrow(/set allowPublic: true \(its handler then verifies every signature\) or remove that grant/);
+    });
+
+    test('private grants, other services, other regions and allowPublic functions pass', () => {
+      expect(synthWith((fn, s) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: fn.functionName, role: 'roles/run.invoker', member: 'group:a@example.com' }))).not.toThrow();
+      expect(synthWith((_fn, s) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: 'another-service', role: 'roles/run.invoker', member: 'allUsers' }))).not.toThrow();
+      expect(synthWith((_fn, s) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: 'user-profiles', location: 'us-central1', role: 'roles/run.invoker', member: 'allUsers' }))).not.toThrow();
+      expect(synthWith((fn, s) => new CloudRunV2ServiceIamMember(s, 'Raw', { name: fn.functionName, role: 'roles/run.invoker', member: 'allUsers' }), { allowPublic: true })).not.toThrow();
+    });
+
+    test('app.synth() refuses too, as cdktf synth would', () => {
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 'test');
+      new GoogleProvider(stack, 'google', { project: 'test-project', region: 'europe-west1' });
+      const fn = new PrivateCloudRunFunction(stack, 'Fn', base);
+      new CloudRunV2ServiceIamMember(stack, 'Raw', { name: fn.functionName, role: 'roles/run.invoker', member: 'allUsers' });
+      expect(() => app.synth()).toThrow(refusal);
+    });
   });
 });
 
