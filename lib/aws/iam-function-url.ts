@@ -10,6 +10,14 @@ import { ACCOUNT_ID, ROLE_ARN, ROLE_ARN_RULE, checkEach, checkRange } from './pr
 /** The variable the `lambda-url` reference handler (and `lambdaUrlCaller` users) read the allow-list from. */
 export const ALLOWED_CALLERS_ENV = 'S2S_ALLOWED_CALLERS';
 
+// Set by the Lambda runtime; CreateFunction refuses them, so catch them at synth instead of deploy.
+const RESERVED_ENV = new Set([
+  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+]);
+
 export interface IamFunctionUrlProps {
   /**
    * Path of your handler file (.ts or .js), bundled with esbuild at synth time (no Docker).
@@ -38,7 +46,9 @@ export interface IamFunctionUrlProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * Extra environment variables. `S2S_ALLOWED_CALLERS` is reserved: use `allowedCallers`.
+   * Extra environment variables. Names are letters, digits and `_`, starting with a letter;
+   * `S2S_ALLOWED_CALLERS` is set from `allowedCallers`, and the names the Lambda runtime sets
+   * (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...) are refused, as Lambda would refuse them at deploy.
    * @default - none
    */
   readonly environment?: Record<string, string>;
@@ -127,6 +137,7 @@ export class IamFunctionUrl extends Construct {
   /** The function URL, `https://<url-id>.lambda-url.<region>.on.aws/`. */
   readonly url: string;
   private readonly allowedCallers: string[];
+  private readonly invokeGrants = new Map<string, iam.Grant>();
 
   constructor(scope: Construct, id: string, props: IamFunctionUrlProps = {}) {
     super(scope, id);
@@ -142,8 +153,10 @@ export class IamFunctionUrl extends Construct {
     if (props.handler !== undefined && !/^[A-Za-z_$][\w$]*$/.test(props.handler)) {
       throw new ValidationError('handler', 'must be the name of an exported function, a JavaScript identifier', props.handler, path);
     }
-    if (props.environment && ALLOWED_CALLERS_ENV in props.environment) {
-      throw new ValidationError('environment', `must not set ${ALLOWED_CALLERS_ENV}; use the allowedCallers prop`, Object.keys(props.environment), path);
+    for (const name of Object.keys(props.environment ?? {})) {
+      if (name === ALLOWED_CALLERS_ENV) throw new ValidationError('environment', `must not set ${ALLOWED_CALLERS_ENV}; use the allowedCallers prop`, name, path);
+      if (RESERVED_ENV.has(name)) throw new ValidationError('environment', 'must not set variables the Lambda runtime reserves', name, path);
+      if (!/^[A-Za-z]\w+$/.test(name)) throw new ValidationError('environment', 'variable names must be letters, digits and underscores, starting with a letter, at least 2 characters', name, path);
     }
     checkRange('memorySize', props.memorySize, 128, 10240, 'MB', path);
     if (props.timeout && !props.timeout.isUnresolved()) checkRange('timeout', props.timeout.toSeconds({ integral: false }), 1, 900, 'seconds', path);
@@ -216,9 +229,45 @@ export class IamFunctionUrl extends Construct {
    * The condition keeps the grant from allowing direct invokes, which could carry a forged
    * caller identity. A grantee in another account also gets the matching
    * `AWS::Lambda::Permission` resources (`FunctionUrlAuthType`, `InvokedViaFunctionUrl`).
+   * Granting the same principal again returns the first grant and adds nothing.
+   *
+   * @returns one grant covering both statements (or both permissions), so `applyBefore()` and
+   * `assertSuccess()` see the whole of it
    */
   grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    // aws-cdk-lib 2.276's grantInvokeUrl emits exactly these two statements and permissions.
-    return this.function.grantInvokeUrl(grantee);
+    const principal = grantee.grantPrincipal;
+    const fragment = principal.policyFragment;
+    // An AWS_IAM URL open to '*' admits every authenticated principal of every AWS account.
+    if (Object.keys(fragment.conditions).length === 0 && Object.values(fragment.principalJson).flat().includes('*')) {
+      throw new ValidationError('grantee', 'must not be every principal (\'*\'); grant an account, a role or an organization (OrganizationPrincipal)', principal.toString(), this.node.path);
+    }
+    // The same construct IDs as aws-cdk-lib's grantInvokeUrl, so switching to this keeps the permissions' logical IDs.
+    const id = `InvokeFunctionUrl${principal}`;
+    let grant = this.invokeGrants.get(id);
+    if (!grant) {
+      const viaUrl = this.grantOne(grantee, id, 'lambda:InvokeFunctionUrl', { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } }, { functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM });
+      const invoke = this.grantOne(grantee, `${id}-DualAuth`, 'lambda:InvokeFunction', { Bool: { 'lambda:InvokedViaFunctionUrl': true } }, { invokedViaFunctionUrl: true });
+      grant = viaUrl.combine(invoke);
+      this.invokeGrants.set(id, grant);
+    }
+    return grant;
+  }
+
+  // One statement on the grantee's identity policy or, for another account, one resource-based permission.
+  private grantOne(grantee: iam.IGrantable, id: string, action: string, conditions: Record<string, Record<string, unknown>>, permission: Partial<lambda.Permission>): iam.Grant {
+    const fn = this.function;
+    return iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: [action],
+      resourceArns: [fn.functionArn],
+      conditions,
+      resource: {
+        env: fn.env,
+        addToResourcePolicy: () => {
+          fn.addPermission(id, { principal: grantee.grantPrincipal, action, ...permission });
+          return { statementAdded: true, policyDependable: fn.node.findChild(id) };
+        },
+      },
+    });
   }
 }

@@ -126,7 +126,7 @@ export class InvokerRole extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new TrustedCallers(
-        [...accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:root`), ...roles],
+        [...new Set([...accounts.map((account) => `arn:${Aws.PARTITION}:iam::${account}:root`), ...roles])],
         Object.keys(conditions).length > 0 ? { StringEquals: conditions } : {},
         ['sts:AssumeRole', ...(props.allowSourceIdentity ? ['sts:SetSourceIdentity'] : []), ...(props.allowTagSession ? ['sts:TagSession'] : [])],
       ),

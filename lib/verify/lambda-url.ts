@@ -97,15 +97,31 @@ export function lambdaUrlCaller(event: LambdaUrlEvent, options: LambdaUrlCallerO
     sourceIp: event.requestContext?.http?.sourceIp ?? '',
   };
 
-  if (options.allowedCallers && !options.allowedCallers.some((entry) => admits(entry, caller, partition))) {
-    throw new AuthError('CALLER_NOT_ALLOWED', `caller ${caller.roleArn ?? caller.principalArn} is not an allowed caller of this function`);
+  if (options.allowedCallers) {
+    // Every entry is checked, not just those before a match, so a typo fails on the first request whoever calls.
+    const entries = options.allowedCallers.map(parseEntry);
+    if (!entries.some((entry) => admits(entry, caller, partition))) {
+      throw new AuthError('CALLER_NOT_ALLOWED', `caller ${caller.roleArn ?? caller.principalArn} is not an allowed caller of this function`);
+    }
   }
   return caller;
 }
 
-function admits(entry: string, caller: LambdaUrlCaller, partition: string): boolean {
-  if (ACCOUNT_ID.test(entry)) return entry === caller.accountId;
+/** An allow-list entry: an account, or (with `roleName`) one role of that account in `partition`. */
+interface Entry {
+  readonly accountId: string;
+  readonly partition?: string;
+  readonly roleName?: string;
+}
+
+function parseEntry(entry: string): Entry {
+  if (ACCOUNT_ID.test(entry)) return { accountId: entry };
   const role = ROLE_ARN.exec(entry);
   if (!role) throw new TypeError(`allowedCallers entry ${JSON.stringify(entry)} is neither an IAM role ARN (arn:aws:iam::123456789012:role/Name) nor a 12-digit account ID`);
-  return caller.roleName !== undefined && role[1] === partition && role[2] === caller.accountId && role[3] === caller.roleName;
+  return { partition: role[1], accountId: role[2], roleName: role[3] };
+}
+
+function admits(entry: Entry, caller: LambdaUrlCaller, partition: string): boolean {
+  if (entry.accountId !== caller.accountId) return false;
+  return entry.roleName === undefined || (entry.partition === partition && entry.roleName === caller.roleName);
 }

@@ -11,8 +11,10 @@ import { referenceHandler } from '../../lib/bundling';
 import { wildcardFindings } from './template-checks';
 
 const PROPS = { callerAccountId: '210987654321', externalId: '2f1d0c3e-8a55-4c59-9d0e-6c8f0f6b7a11' };
+// The feature flags `cdk synth` applies (cdk.json), so the snapshot is the template users deploy.
+const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
-function exampleStack(app = new App()) {
+function exampleStack(app = new App({ context: CDK_CONTEXT })) {
   return new LambdaUrlWithStsStack(app, 'S2sAuthLambdaUrl', PROPS);
 }
 
@@ -47,7 +49,7 @@ test('the example wires caller account, external ID, invoker role and allow-list
 });
 
 test('the deployed code is the pre-built lambda-url reference handler', () => {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 's2s-aws-')) });
+  const app = new App({ context: CDK_CONTEXT, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 's2s-aws-')) });
   const stack = exampleStack(app);
   const assembly = app.synth();
   const code = Template.fromStack(stack).findResources('AWS::Lambda::Function');
@@ -60,7 +62,7 @@ test('the deployed code is the pre-built lambda-url reference handler', () => {
 describe('cdk-nag AwsSolutions', () => {
   /** The AwsSolutions errors of the app `build` fills: '' when synth passes the checks. */
   function nagErrors(build: (app: App) => unknown): string {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 's2s-nag-')) });
+    const app = new App({ context: CDK_CONTEXT, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 's2s-nag-')) });
     build(app);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     try {

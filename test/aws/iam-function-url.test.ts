@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -136,12 +136,53 @@ describe('grantInvoke', () => {
     expect(wildcardFindings(template.toJSON())).toEqual([]);
   });
 
-  test('granting twice adds nothing', () => {
+  test('granting twice returns the same grant and adds nothing', () => {
     const { stack, fn } = setup();
     const grantee = new iam.ArnPrincipal('arn:aws:iam::999988887777:role/caller');
-    fn.grantInvoke(grantee);
-    fn.grantInvoke(grantee);
+    expect(fn.grantInvoke(grantee)).toBe(fn.grantInvoke(grantee));
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::Permission', 2);
+  });
+
+  // A resource created after the grant, to see what the grant makes it wait for.
+  function dependsOn(stack: Stack, grant: iam.Grant): string[] {
+    const after = new CfnResource(stack, 'After', { type: 'AWS::SQS::Queue' });
+    grant.applyBefore(after);
+    return Template.fromStack(stack).toJSON().Resources.After.DependsOn;
+  }
+
+  test('the grant covers both statements: a dependant waits for the identity policy holding them', () => {
+    const { stack, fn } = setup();
+    const role = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+    const grant = fn.grantInvoke(role);
+    expect(grant.success).toBe(true);
+    expect(grant.principalStatements.map((s) => s.actions)).toEqual([['lambda:InvokeFunctionUrl'], ['lambda:InvokeFunction']]);
+    expect(dependsOn(stack, grant)).toEqual([expect.stringMatching(/^CallerDefaultPolicy/)]);
+  });
+
+  test('the grant covers both permissions of a cross-account grantee', () => {
+    const { stack, fn } = setup();
+    const grant = fn.grantInvoke(new iam.AccountPrincipal('999988887777'));
+    expect(() => grant.assertSuccess()).not.toThrow();
+    const waitsFor = dependsOn(stack, grant);
+    const permissions = Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Permission'));
+    expect(permissions).toHaveLength(2);
+    expect(waitsFor.sort()).toEqual(permissions.sort());
+  });
+
+  test.each([
+    ['AnyPrincipal', new iam.AnyPrincipal()],
+    ['StarPrincipal', new iam.StarPrincipal()],
+    ['ArnPrincipal(*)', new iam.ArnPrincipal('*')],
+  ])('refuses to open the URL to every AWS principal (%s)', (_name, grantee) => {
+    const { fn } = setup();
+    expect(() => fn.grantInvoke(grantee)).toThrow(/^S\/Fn: invalid prop 'grantee': must not be every principal \('\*'\); grant an account, a role or an organization/);
+  });
+
+  test('an organization is a bounded grantee: both permissions carry its PrincipalOrgID', () => {
+    const { stack, fn } = setup();
+    fn.grantInvoke(new iam.OrganizationPrincipal('o-a1b2c3d4e5'));
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: '*', PrincipalOrgID: 'o-a1b2c3d4e5' }, 2);
   });
 });
 

@@ -41,9 +41,9 @@ test('trust policy: accounts and roles in one statement with external ID and org
   });
 });
 
-test('no conditions unless asked for; the session lasts an hour by default', () => {
+test('no conditions unless asked for; the session lasts an hour by default; repeated principals appear once', () => {
   const { stack, orders } = setup();
-  new InvokerRole(stack, 'Invoker', { targets: [orders], trustedAccounts: ['210987654321'] });
+  new InvokerRole(stack, 'Invoker', { targets: [orders], trustedAccounts: ['210987654321', '210987654321'] });
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
     AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: rootOf('210987654321') }, Condition: Match.absent() }] },
     MaxSessionDuration: 3600,

@@ -114,6 +114,10 @@ describe('allowedCallers', () => {
     expect(() => lambdaUrlCaller(caller, { allowedCallers: ['arn:aws:sts::111122223333:assumed-role/orders-service/x'] })).toThrow(/neither an IAM role ARN/);
   });
 
+  test('an invalid entry after a matching one still fails, whoever the caller', () => {
+    expect(() => lambdaUrlCaller(caller, { allowedCallers: ['111122223333', 'arn:aws:iam::111122223333:user/typo'] })).toThrow(/"arn:aws:iam::111122223333:user\/typo" is neither an IAM role ARN/);
+  });
+
   test('the identity check runs before the allow-list', () => {
     expect(refusal({}, ['111122223333']).code).toBe('NO_IAM_IDENTITY');
   });
