@@ -1,5 +1,5 @@
 import { AuthError } from './errors';
-import { assertKeyUrl, fetchJson, type Algorithm } from './key-set';
+import { algorithmList, assertKeyUrl, fetchJson, type Algorithm } from './key-set';
 import {
   algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, issuerCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
   optionalString, signatureCheck, stringClaim, typCheck,
@@ -76,7 +76,7 @@ export class AccessTokenVerifier extends JwtVerifier<AccessTokenClaims> {
     const maxLifetime = options.maxLifetimeSec ?? 86_400;
     if (!Number.isFinite(maxLifetime) || maxLifetime <= 0) throw new RangeError(`AccessTokenVerifier: maxLifetimeSec must be a positive number (got ${show(maxLifetime)})`);
     this.checks = [
-      algCheck(stringList(options.algorithms ?? ['RS256', 'ES256'], 'AccessTokenVerifier: algorithms') as readonly Algorithm[]),
+      algCheck(algorithmList(options.algorithms ?? ['RS256', 'ES256'], 'AccessTokenVerifier: algorithms')),
       critCheck,
       typCheck(stringList(options.types ?? ACCESS_TOKEN_TYPES, 'AccessTokenVerifier: types')),
       ...(this.jwksUri === undefined ? [this.discoveryCheck()] : []),

@@ -1,8 +1,8 @@
-import { KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import { KeyObject, X509Certificate, type VerifyKeyObjectInput } from 'node:crypto';
 import type { JWK } from 'jose';
-import { importJWK, importX509 } from 'jose/key/import';
+import { importJWK } from 'jose/key/import';
 import { AuthError } from './errors';
-import { isObject, show } from './util';
+import { isObject, show, stringList } from './util';
 
 /** The signature algorithms the verifiers implement. */
 export type Algorithm = 'ES256' | 'RS256';
@@ -46,6 +46,14 @@ interface Entry {
 }
 
 const SUPPORTED: ReadonlySet<string> = new Set<Algorithm>(['ES256', 'RS256']);
+
+/** Validates an `algorithms` option: a non-empty list of the algorithms implemented here. */
+export function algorithmList(value: readonly Algorithm[], name: string): readonly Algorithm[] {
+  const list = stringList(value, name);
+  const bad = list.find((alg) => !SUPPORTED.has(alg));
+  if (bad !== undefined) throw new TypeError(`${name} may only list ES256 and RS256 (got ${show(bad)})`);
+  return list as readonly Algorithm[];
+}
 
 /**
  * Public keys by URL, shared by every verifier that points at the same URL. A key set
@@ -169,14 +177,11 @@ export async function fetchJson(url: string, timeoutMs: number, maxBytes: number
   let text: string;
   try {
     res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
-    const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > maxBytes) throw new Error(`response of ${declared} bytes exceeds ${maxBytes}`);
-    text = await res.text();
+    text = await readLimited(res, maxBytes);
   } catch (err) {
     throw keysUnavailable(`GET ${url} failed`, err);
   }
   if (res.status !== 200) throw keysUnavailable(`GET ${url} answered HTTP ${res.status}`);
-  if (text.length > maxBytes) throw keysUnavailable(`GET ${url} returned more than ${maxBytes} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -184,6 +189,22 @@ export async function fetchJson(url: string, timeoutMs: number, maxBytes: number
     throw keysUnavailable(`GET ${url} did not return JSON`, err);
   }
   return { body, maxAgeSec: maxAge(res.headers) };
+}
+
+/** The body as text, refused as soon as it passes `maxBytes`, so a runaway response never fills memory. */
+async function readLimited(res: Response, maxBytes: number): Promise<string> {
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+    size += part.value.byteLength;
+    if (size > maxBytes) {
+      reader!.cancel().catch(() => undefined);
+      throw new Error(`response exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(part.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Lifetime from `Cache-Control` (no-store/no-cache → 0) minus `Age`; undefined when not stated. */
@@ -211,7 +232,7 @@ export async function importKeySet(body: unknown): Promise<Map<string, PublicKey
       if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
         throw keysUnavailable('key set is neither a JWK set ({"keys":[...]}) nor a map of kid to PEM certificate');
       }
-      const key = await fromCertificate(kid, pem);
+      const key = await fromJwk({ ...certificateKey(pem), kid });
       if (key) keys.set(kid, key);
     }
   }
@@ -232,15 +253,17 @@ async function fromJwk(jwk: JWK): Promise<PublicKey | undefined> {
   }
 }
 
-async function fromCertificate(kid: string, pem: string): Promise<PublicKey | undefined> {
-  for (const alg of SUPPORTED) {
-    try {
-      return toPublicKey(kid, alg as Algorithm, KeyObject.from(await importX509(pem, alg)));
-    } catch {
-      // not a certificate for this algorithm; try the next
-    }
+/**
+ * The public key of a PEM certificate as a JWK, so certificates go through the same import
+ * (and the same algorithm and strength rules) as JWK sets. node:crypto parses the certificate,
+ * which keeps jose's ASN.1 code out of the handler bundles.
+ */
+function certificateKey(pem: string): JWK {
+  try {
+    return new X509Certificate(pem).publicKey.export({ format: 'jwk' });
+  } catch {
+    return {};
   }
-  return undefined;
 }
 
 function toPublicKey(kid: string, alg: Algorithm, key: KeyObject): PublicKey | undefined {

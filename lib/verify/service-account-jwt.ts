@@ -1,5 +1,5 @@
 import { AuthError } from './errors';
-import { assertKeyUrl, type Algorithm } from './key-set';
+import { algorithmList, assertKeyUrl, type Algorithm } from './key-set';
 import {
   algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
   signatureCheck, stringClaim,
@@ -74,7 +74,7 @@ export class ServiceAccountJwtVerifier extends JwtVerifier<ServiceAccountJwtClai
       assertKeyUrl(jwksUri, `ServiceAccountJwtVerifier: issuers[${i}].jwksUri`);
       this.issuers.set(issuer, { jwksUri, audiences: stringList(entry.audiences, `ServiceAccountJwtVerifier: issuers[${i}].audiences`) });
     }
-    const algorithms = stringList(options.algorithms ?? ['RS256'], 'ServiceAccountJwtVerifier: algorithms') as readonly Algorithm[];
+    const algorithms = algorithmList(options.algorithms ?? ['RS256'], 'ServiceAccountJwtVerifier: algorithms');
     // Undefined only when the iss check failed, which keeps these checks from running.
     const config = (ctx: JwtContext): IssuerConfig | undefined => this.issuers.get(ctx.payload.iss as string);
     this.checks = [

@@ -131,4 +131,6 @@ test('options are validated', () => {
   expect(() => new AccessTokenVerifier({ issuer: 'https://as.example', audience: API, requiredScopes: ['a b'] })).toThrow(/single scopes without spaces/);
   expect(() => new AccessTokenVerifier({ issuer: 'not-a-url', audience: API })).toThrow(/issuer .* must be an absolute URL/);
   expect(() => new AccessTokenVerifier({ issuer: 'https://as.example', audience: API, maxLifetimeSec: 0 })).toThrow(/maxLifetimeSec must be a positive number/);
+  expect(() => new AccessTokenVerifier({ issuer: 'https://as.example', audience: API, algorithms: ['RS256', 'PS256' as 'RS256'] })).toThrow(/algorithms may only list ES256 and RS256 \(got "PS256"\)/);
+  expect(() => new AccessTokenVerifier({ issuer: 'https://as.example', audience: API, algorithms: [] })).toThrow(/algorithms must be a non-empty/);
 });

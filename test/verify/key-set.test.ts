@@ -79,6 +79,7 @@ describe('key set formats', () => {
     ['an array', []],
     ['a map of non-certificates', { a: 'hello' }],
     ['a set without usable keys', { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h' }] }],
+    ['a certificate that does not parse', { k: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' }],
   ])('%s is KEYS_UNAVAILABLE', async (_name, body) => {
     expect((await rejection(importKeySet(body))).code).toBe('KEYS_UNAVAILABLE');
   });
@@ -216,6 +217,36 @@ describe('KeySetCache', () => {
     const { cache } = cacheAt();
     expect((await rejection(cache.key(`http://127.0.0.1:${port}/certs`, 'k'))).code).toBe('KEYS_UNAVAILABLE');
     await new Promise((r) => redirector.close(r));
+  });
+
+  test('a body over maxBytes is refused as it streams in, whatever Content-Length says (or does not)', async () => {
+    const { createServer } = await import('node:http');
+    // Chunked, no Content-Length: up to 100 chunks of 64 KiB, until the client stops reading.
+    const flood = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(65_536, 0x20);
+      let left = 100;
+      res.on('close', () => (left = 0));
+      const pump = (): void => {
+        while (left > 0) {
+          left--;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => flood.listen(0, '127.0.0.1', r));
+    const { port } = flood.address() as import('node:net').AddressInfo;
+    try {
+      const { cache } = cacheAt(Date.now(), { maxBytes: 200_000 });
+      const err = await rejection(cache.key(`http://127.0.0.1:${port}/certs`, 'k'));
+      expect(err.code).toBe('KEYS_UNAVAILABLE');
+      expect(String(((err.cause as Error).cause as Error).message)).toBe('response exceeds 200000 bytes');
+    } finally {
+      flood.closeAllConnections();
+      await new Promise((r) => flood.close(r));
+    }
   });
 
   test('options are validated', () => {

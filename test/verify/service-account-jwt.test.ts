@@ -85,4 +85,5 @@ test('options are validated', () => {
   expect(() => new ServiceAccountJwtVerifier({ issuers: [{ issuer: SA, audiences: [] }] })).toThrow(/issuers\[0\]\.audiences/);
   expect(() => new ServiceAccountJwtVerifier({ issuers: [{ issuer: SA, audiences: SERVICE }, { issuer: SA, audiences: SERVICE }] })).toThrow(/listed twice/);
   expect(() => new ServiceAccountJwtVerifier({ issuers: [{ issuer: SA, audiences: SERVICE, jwksUri: 'http://keys.example' }] })).toThrow(/jwksUri must use https/);
+  expect(() => new ServiceAccountJwtVerifier({ issuers: [{ issuer: SA, audiences: SERVICE }], algorithms: ['HS256' as 'RS256'] })).toThrow(/algorithms may only list ES256 and RS256 \(got "HS256"\)/);
 });
