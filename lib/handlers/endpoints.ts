@@ -3,18 +3,11 @@
 // is one S2S_ENDPOINTS_ISSUERS accepts. The header proves nothing by itself: deploy this only
 // where ESP is the sole way in (Cloud Run ingress restricted, invoker = the proxy's identity).
 import { ENDPOINTS_USERINFO_HEADER, decodeEndpointsUserInfo } from '../verify/endpoints-userinfo';
-import { AuthError } from '../verify/errors';
-import { show } from '../verify/util';
 import { identityFunction } from './internal/cloud-function';
 import { ConfigError, list } from './internal/config';
 
 export const handler = identityFunction('endpoints', (env) => {
   const issuers = list(env, 'S2S_ENDPOINTS_ISSUERS');
   if (!issuers) throw new ConfigError('S2S_ENDPOINTS_ISSUERS', 'is required and not set (comma-separated iss values of the API\'s x-google-issuer entries)');
-  return async (headers) => {
-    const info = decodeEndpointsUserInfo(headers[ENDPOINTS_USERINFO_HEADER]);
-    // ESP already verified the token: an issuer this backend does not list is a valid caller it refuses (403, not 401).
-    if (!issuers.includes(info.issuer)) throw new AuthError('CALLER_NOT_ALLOWED', `issuer ${show(info.issuer)} is not accepted by this API`);
-    return { claims: info };
-  };
+  return async (headers) => ({ claims: decodeEndpointsUserInfo(headers[ENDPOINTS_USERINFO_HEADER], { issuers }) });
 }, ({ issuer, subject, email, audiences }) => ({ issuer, subject, email, audiences }));

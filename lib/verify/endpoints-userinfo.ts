@@ -20,7 +20,7 @@ export interface EndpointsUserInfo {
 }
 
 export interface DecodeEndpointsUserInfoOptions {
-  /** When set, the issuer must be one of these (the `x-google-issuer` values of the API). */
+  /** When set, the issuer must be one of these (the `x-google-issuer` values of the API); another is a 403 CALLER_NOT_ALLOWED. */
   readonly issuers?: readonly string[];
 }
 
@@ -47,7 +47,10 @@ export function decodeEndpointsUserInfo(header: string | readonly string[] | und
   }
   // Node's base64 decoder reads both alphabets, padded or not; the regex above rejected everything else.
   const info = parseObject(Buffer.from(header, 'base64').toString('utf8'), 'X-Endpoint-API-UserInfo');
-  const esp = info.claims !== undefined || (info.issuer !== undefined && info.iss === undefined);
+  // ESPv2 forwards the verified payload, which always has `iss`; ESP's wrapper never does. Only
+  // `iss` decides: the payload is written by the caller (a self-signed service-account JWT may
+  // carry any member), so one with its own `claims` or `issuer` must not pass for ESP's wrapper.
+  const esp = info.iss === undefined;
   const claims = esp ? espClaims(info.claims) : info;
   const issuer = text(esp ? info.issuer ?? claims.iss : info.iss, esp ? 'issuer' : 'iss', true)!;
   const result: EndpointsUserInfo = Object.freeze({
@@ -58,7 +61,8 @@ export function decodeEndpointsUserInfo(header: string | readonly string[] | und
     audiences: Object.freeze(esp && info.audiences !== undefined ? audienceList(info.audiences, true) : audienceList(esp ? claims.aud : info.aud, false)),
     claims: Object.freeze(claims),
   });
-  if (issuers && !issuers.includes(issuer)) throw new AuthError('WRONG_ISSUER', `issuer ${show(issuer)} is not accepted`);
+  // ESP already verified the token: an issuer this backend does not list is a valid caller it refuses.
+  if (issuers && !issuers.includes(issuer)) throw new AuthError('CALLER_NOT_ALLOWED', `issuer ${show(issuer)} is not accepted by this API`);
   return result;
 }
 

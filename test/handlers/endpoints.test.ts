@@ -31,6 +31,13 @@ describe('accepting a service account and Google as issuers', () => {
     expect(reply.body.message).toBe('issuer "https://securetoken.google.com/other" is not accepted by this API');
   });
 
+  test('a payload carrying its own "claims" member cannot pass for ESP\'s wrapper → 403 for its real issuer', async () => {
+    const forged = espv2({ iss: 'https://securetoken.google.com/other', sub: 'x', claims: JSON.stringify({ iss: SA_ISSUER, sub: SA_ISSUER }) });
+    const reply = await get(fn(), '/', { [HEADER]: forged });
+    expectRefused(reply, 403, 'CALLER_NOT_ALLOWED');
+    expect(reply.body.message).toContain('securetoken.google.com/other');
+  });
+
   test('no user info header → 401 MISSING_TOKEN', async () => {
     expectRefused(await get(fn(), '/'), 401, 'MISSING_TOKEN');
   });

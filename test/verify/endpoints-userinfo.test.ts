@@ -33,9 +33,26 @@ describe('ESP form: issuer, id, email and the claims', () => {
   });
 });
 
-test('the issuer can be restricted', () => {
+test('the issuer can be restricted: another one is a valid caller this API refuses (403)', () => {
   expect(decodeEndpointsUserInfo(b64url(payload), { issuers: [payload.iss] }).issuer).toBe(payload.iss);
-  expect(() => decodeEndpointsUserInfo(b64url(payload), { issuers: ['https://accounts.google.com'] })).toThrow(expect.objectContaining({ code: 'WRONG_ISSUER', status: 401 }));
+  expect(() => decodeEndpointsUserInfo(b64url(payload), { issuers: ['https://accounts.google.com'] }))
+    .toThrow(expect.objectContaining({ code: 'CALLER_NOT_ALLOWED', status: 403, message: `issuer "${payload.iss}" is not accepted by this API` }));
+});
+
+describe('a caller-written payload cannot pass for ESP\'s wrapper', () => {
+  // A self-signed service-account JWT may carry any member; ESPv2 forwards its payload as is.
+  const attacker = 'attacker@evil-project.iam.gserviceaccount.com';
+  const victim = { iss: 'https://accounts.google.com', sub: 'admin', email: 'admin@example.com' };
+
+  test.each([
+    ['a "claims" member (string)', { claims: JSON.stringify(victim) }],
+    ['a "claims" member (object)', { claims: victim }],
+    ['"issuer" and "id" members', { issuer: victim.iss, id: victim.sub, email: victim.email }],
+  ])('%s: the payload\'s own iss and sub are the identity', (_name, extra) => {
+    const info = decodeEndpointsUserInfo(b64url({ iss: attacker, sub: attacker, aud: 'https://api.example', ...extra }));
+    expect(info).toMatchObject({ format: 'espv2', issuer: attacker, subject: attacker });
+    expect(() => decodeEndpointsUserInfo(b64url({ iss: attacker, sub: attacker, ...extra }), { issuers: [victim.iss] })).toThrow(expect.objectContaining({ code: 'CALLER_NOT_ALLOWED' }));
+  });
 });
 
 test.each([
