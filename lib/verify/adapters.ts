@@ -29,7 +29,7 @@ const HEALTHY = jsonAnswer(200, { status: 'ok' });
 export async function authenticate<C>(verifier: Verifier<C>, headers: RequestHeaders, path: string): Promise<{ claims: C } | { answer: HttpAnswer }> {
   if (verifier.isHealthCheck?.(path)) return { answer: HEALTHY };
   try {
-    return { claims: await verifier.verify(verifier.tokenFrom(headers)) };
+    return { claims: await verifier.verifyRequest(headers) };
   } catch (err) {
     return { answer: refusal(err) };
   }

@@ -47,6 +47,12 @@ export interface Verifier<C> {
   explain(token: string): Promise<CheckResult[]>;
   /** This verifier's credential in a request's (lower-case) headers; throws AuthError MISSING_TOKEN naming the header when absent. */
   tokenFrom(headers: RequestHeaders): string;
+  /**
+   * Verifies the credential of a request, what the adapters call: usually
+   * `verify(tokenFrom(headers))`, but a verifier may also weigh other headers (see
+   * `GoogleIdTokenVerifier`'s Cloud Run option). Rejects with an {@link AuthError}.
+   */
+  verifyRequest(headers: RequestHeaders): Promise<C>;
   /** Paths answered 200 without a credential (load-balancer health checks). */
   isHealthCheck?(path: string): boolean;
 }
@@ -418,30 +424,43 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
   protected constructor(name: string, options: JwtVerifierOptions) {
     this.skew = nonNegative(options.clockToleranceSec, DEFAULT_CLOCK_TOLERANCE_SEC, `${name}: clockToleranceSec`);
     this.maxTokenBytes = nonNegative(options.maxTokenBytes, DEFAULT_MAX_TOKEN_BYTES, `${name}: maxTokenBytes`);
-    const size = nonNegative(options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, `${name}: tokenCacheSize`);
-    if (size > 0) this.cache = new VerifiedTokenCache<C>(Math.floor(size));
+    const size = Math.floor(nonNegative(options.tokenCacheSize, DEFAULT_TOKEN_CACHE_SIZE, `${name}: tokenCacheSize`));
+    if (size > 0) this.cache = new VerifiedTokenCache<C>(size);
     this.keySetCache = options.keySetCache ?? defaultKeySetCache;
     this.clock = options.clock ?? Date.now;
   }
 
   abstract tokenFrom(headers: RequestHeaders): string;
 
-  async verify(token: string): Promise<C> {
+  verify(token: string): Promise<C> {
+    return this.verifyWith(token, this.checks, this.cache);
+  }
+
+  async verifyRequest(headers: RequestHeaders): Promise<C> {
+    return this.verify(this.tokenFrom(headers));
+  }
+
+  explain(token: string): Promise<CheckResult[]> {
+    return this.explainWith(token, this.checks);
+  }
+
+  /** Runs `checks` on `token`; `cache` (when given) answers repeats and remembers the success. */
+  protected async verifyWith(token: string, checks: readonly Check[], cache: VerifiedTokenCache<C> | undefined): Promise<C> {
     const now = this.clock() / 1000;
-    const hit = this.cache?.get(token, now, this.skew);
+    const hit = cache?.get(token, now, this.skew);
     if (hit !== undefined) return hit;
     const ctx = parseJwt(token, this.maxTokenBytes, now, this.knownHeaders);
-    for (const check of this.checks) {
+    for (const check of checks) {
       const pending = check.run(ctx);
       if (pending !== undefined) await pending;
     }
     if (this.knownHeaders.size < 16 && !Object.isFrozen(ctx.header)) this.knownHeaders.set(token.slice(0, ctx.dot1), Object.freeze(ctx.header));
     const claims = ctx.claims as C;
-    this.cache?.set(token, claims, ctx.payload.exp as number, now);
+    cache?.set(token, claims, ctx.payload.exp as number, now);
     return claims;
   }
 
-  async explain(token: string): Promise<CheckResult[]> {
+  protected async explainWith(token: string, checks: readonly Check[]): Promise<CheckResult[]> {
     let ctx: JwtContext;
     try {
       ctx = parseJwt(token, this.maxTokenBytes, this.clock() / 1000);
@@ -450,7 +469,7 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
     }
     const results = [formatResult(token, this.maxTokenBytes)];
     const failed = new Set<string>();
-    for (const check of this.checks) {
+    for (const check of checks) {
       const blocker = check.after?.find((name) => failed.has(name));
       let error: AuthError | undefined;
       if (blocker === undefined) {

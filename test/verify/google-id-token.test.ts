@@ -65,9 +65,18 @@ describe('caller allow-list', () => {
     await expect(verifier({ allowedEmails: [CALLER] }).verify(await idToken({ email: undefined }))).rejects.toMatchObject({ code: 'EMAIL_NOT_VERIFIED' });
   });
 
+  test('a caller admitted by sub needs no verified email, even when emails are listed too', async () => {
+    const v = verifier({ allowedEmails: ['x@y.z'], allowedSubjects: ['1100'] });
+    await expect(v.verify(await idToken({ email: undefined, email_verified: undefined }))).resolves.toMatchObject({ sub: '1100', email: undefined });
+    await expect(v.verify(await idToken({ email_verified: false }))).resolves.toMatchObject({ sub: '1100' });
+    // Anyone else still needs a verified email before the allow-list is consulted.
+    await expect(v.verify(await idToken({ sub: '2200', email_verified: false }))).rejects.toMatchObject({ code: 'EMAIL_NOT_VERIFIED' });
+    await expect(v.verify(await idToken({ sub: '2200' }))).rejects.toMatchObject({ code: 'CALLER_NOT_ALLOWED' });
+  });
+
   test('explain shows the policy checks after the token checks', async () => {
     const results = await verifier({ allowedEmails: ['x@y.z'] }).explain(await idToken());
-    expect(results.map((r) => r.name)).toEqual(['format', 'alg', 'crit', 'kid', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
+    expect(results.map((r) => r.name)).toEqual(['format', 'alg', 'crit', 'cloud-run', 'kid', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
     expect(results.at(-1)).toMatchObject({ ok: false, code: 'CALLER_NOT_ALLOWED', expected: 'email in x@y.z' });
   });
 });
@@ -83,4 +92,5 @@ test('options are validated', () => {
   expect(() => new GoogleIdTokenVerifier({ audience: [] })).toThrow(/audience must be a non-empty string or a non-empty list/);
   expect(() => new GoogleIdTokenVerifier({ audience: AUD, allowedEmails: [''] })).toThrow(/allowedEmails/);
   expect(() => new GoogleIdTokenVerifier({ audience: AUD, certsUrl: 'not a url' })).toThrow(/certsUrl must be an absolute URL/);
+  expect(() => new GoogleIdTokenVerifier({ audience: AUD, trustCloudRunSignatureCheck: 'true' as unknown as boolean })).toThrow(/trustCloudRunSignatureCheck must be a boolean/);
 });

@@ -35,11 +35,19 @@ export function list(env: NodeJS.ProcessEnv, variable: string, separator: string
   return items && items.length > 0 ? items : undefined;
 }
 
-/** A required absolute `https:` URL, such as a function's own URL used as a token audience. */
-export function httpsUrl(env: NodeJS.ProcessEnv, variable: string): string {
-  const value = required(env, variable);
-  if (!URL.canParse(value) || new URL(value).protocol !== 'https:') {
-    throw new ConfigError(variable, `must be an absolute https:// URL (got ${JSON.stringify(value)})`);
-  }
-  return value;
+/** A required list of absolute `https:` URLs, such as a function's own URLs used as token audiences. */
+export function httpsUrls(env: NodeJS.ProcessEnv, variable: string): string[] {
+  const values = list(env, variable);
+  if (!values) throw new ConfigError(variable, 'is required and not set');
+  const bad = values.find((value) => !URL.canParse(value) || new URL(value).protocol !== 'https:');
+  if (bad !== undefined) throw new ConfigError(variable, `must be absolute https:// URLs, comma-separated (got ${JSON.stringify(bad)})`);
+  return values;
+}
+
+/** An optional boolean: unset or empty is false, otherwise exactly `true` or `false`, so a typo never turns a safety switch on. */
+export function flag(env: NodeJS.ProcessEnv, variable: string): boolean {
+  const value = env[variable]?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ConfigError(variable, `must be "true" or "false" (got ${JSON.stringify(value)})`);
 }
