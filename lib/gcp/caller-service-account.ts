@@ -3,7 +3,7 @@ import { TerraformOutput } from 'cdktf';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { ServiceAccountKey } from '@cdktf/provider-google/lib/service-account-key';
-import { check, checkMember, enableServices, isUnresolved, resolveProject, shortHash } from './internal';
+import { check, checkMember, enableServices, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
 
 export interface CallerServiceAccountProps {
   /** The account ID, the part of the email before `@`: 6-30 characters, `^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$`. */
@@ -16,7 +16,9 @@ export interface CallerServiceAccountProps {
   readonly description?: string;
   /**
    * Create a service account key. Its private key (base64 of the JSON key file) is only
-   * exported as a `sensitive` Terraform output, {@link CallerServiceAccount.privateKeyOutput}.
+   * exported as a `sensitive` Terraform output, {@link CallerServiceAccount.privateKeyOutput};
+   * like every resource attribute it is also written to the Terraform state, so the state
+   * backend must be as protected as the key.
    *
    * Keys are long-lived secrets that leak; prefer keyless callers: run the caller as this
    * account (attach it to the Cloud Run service / VM / function), let workload identity
@@ -83,9 +85,10 @@ export class CallerServiceAccount extends Construct {
     for (const member of props.tokenCreators ?? []) {
       // Never public: anyone could then mint this account's tokens.
       checkMember(member, 'tokenCreators', this, { allowPublic: false, publicHint: 'token creators can act as this account' });
-      check(!seen.has(member), 'tokenCreators', 'must not list a member twice', member, this);
-      seen.add(member);
-      new ServiceAccountIamMember(this, `TokenCreator-${shortHash(member)}`, {
+      const text = synthesizedText(this, member);
+      check(!seen.has(text), 'tokenCreators', 'must not list a member twice', member, this);
+      seen.add(text);
+      new ServiceAccountIamMember(this, `TokenCreator-${shortHash(text)}`, {
         serviceAccountId: this.resource.name,
         role: 'roles/iam.serviceAccountTokenCreator',
         member,

@@ -1,5 +1,5 @@
 import type { Construct, IConstruct } from 'constructs';
-import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
+import { TerraformStack, Token } from 'cdktf';
 import { CloudRunServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-service-iam-binding';
 import { CloudRunServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-service-iam-member';
 import { CloudRunV2ServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-binding';
@@ -7,7 +7,7 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { Cloudfunctions2Function } from '@cdktf/provider-google/lib/cloudfunctions2-function';
 import { ValidationError } from '../validation';
 import { PrivateFunctionBase, type PrivateFunctionProps } from './function-base';
-import { isPublicMember, PUBLIC_INVOKER_CONFLICT } from './internal';
+import { isPublicMember, PUBLIC_INVOKER_CONFLICT, synthesizedText } from './internal';
 
 export type PrivateCloudRunFunctionProps = PrivateFunctionProps;
 
@@ -99,15 +99,13 @@ export class PrivateCloudRunFunction extends PrivateFunctionBase {
     // Resolved, a reference reads the same however it was obtained (fn.functionName,
     // fn.resource.name, ...); references from another stack are matched as given.
     const stack = TerraformStack.of(this);
-    const resolver = new DefaultTokenResolver(new StringConcat());
-    const text = (value: string) => String(Tokenization.resolve(value, { scope: stack, preparing: false, resolver }));
-    const resolved = new Set(serviceNames.map(text));
+    const resolved = new Set(serviceNames.map((name) => synthesizedText(this, name)));
     const given = new Set(serviceNames);
     const errors: string[] = [];
     for (const node of this.node.root.node.findAll()) {
       const grant = cloudRunGrant(node);
       if (!grant || grant.service === undefined) continue;
-      const ours = TerraformStack.of(node) === stack ? resolved.has(text(grant.service)) : given.has(grant.service);
+      const ours = TerraformStack.of(node) === stack ? resolved.has(synthesizedText(this, grant.service)) : given.has(grant.service);
       if (!ours) continue;
       // A literal service name could belong to a namesake in another region.
       if (grant.location !== undefined && !Token.isUnresolved(grant.location) && grant.location !== this.region) continue;

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { EndpointsService } from '@cdktf/provider-google/lib/endpoints-service';
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ValidationError } from '../validation';
 import { enableServices, isEmail, isUnresolved, resolveProject } from './internal';
 
@@ -100,7 +101,12 @@ export interface EndpointsApiProps {
   readonly security?: string[];
   /** Default `aud` for issuers that list no `audiences`. @default `https://SERVICE_NAME` */
   readonly audience?: string;
-  /** Enable servicemanagement, servicecontrol and endpoints APIs (never disabled on destroy). @default false */
+  /**
+   * Enable the servicemanagement, servicecontrol and endpoints APIs (never disabled on destroy),
+   * and this API's own service once deployed, which ESP needs to report to Service Control
+   * (`gcloud endpoints services deploy` does that for you; Terraform does not).
+   * @default false: enable them elsewhere, e.g. `gcloud services enable SERVICE_NAME`
+   */
   readonly enableApis?: boolean;
 }
 
@@ -295,6 +301,10 @@ export class EndpointsApi extends Construct {
       dependsOn,
     });
     this.configId = this.resource.configId;
+    if (props.enableApis) {
+      // Referencing the resource's service_name orders this after the configuration exists.
+      new ProjectService(this, 'Service', { project, service: this.resource.serviceName, disableOnDestroy: false });
+    }
   }
 
   private operation(p: string, op: EndpointsOperation, prop: string, defined: ReadonlySet<string>): Record<string, unknown> {

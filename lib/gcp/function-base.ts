@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import { AssetType, Fn, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { bundleEntry, referenceHandler, type Bundle } from '../bundling';
-import { check, checkEmail, checkLabels, checkMember, checkRegion, enableServices, isUnresolved, resolveProject, shortHash } from './internal';
+import { check, checkEmail, checkLabels, checkMember, checkRegion, enableServices, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
 import { InvokerBinding, type GrantInvokeOptions, type IPrivateFunction } from './invoker-binding';
 import { stageFunctionSource } from './source';
 
@@ -46,7 +46,11 @@ export interface PrivateFunctionProps {
   readonly entry?: string;
   /** Exported function to run. Only with `entry`. @default 'handler' */
   readonly entryPoint?: string;
-  /** Node.js runtime, `nodejsNN` (NN >= 18). @default 'nodejs22' */
+  /**
+   * Node.js runtime, `nodejsNN` with NN >= 20 (nodejs18 and older are decommissioned: Google
+   * refuses to deploy them). A literal: it also sets the bundle's esbuild target.
+   * @default 'nodejs22'
+   */
   readonly runtime?: string;
   /**
    * Extra environment variables. Names Google reserves and the `S2S_*` variables this
@@ -186,22 +190,24 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
 
     const runtime = props.runtime ?? 'nodejs22';
     const major = /^nodejs([0-9]{2})$/.exec(runtime);
-    check(major !== null && Number(major[1]) >= 18, 'runtime', 'must be a Node.js runtime nodejsNN with NN >= 18, e.g. nodejs22', runtime, this);
+    check(major !== null && Number(major[1]) >= 20, 'runtime', 'must be a literal Node.js runtime nodejsNN with NN >= 20 (older ones are decommissioned), e.g. nodejs22', runtime, this);
     const nodeMajor = Number(major![1]);
 
     if (props.entry === undefined) check(props.entryPoint === undefined || props.entryPoint === 'handler', 'entryPoint', "only applies with 'entry': the reference handlers export 'handler'", props.entryPoint, this);
     const entryPoint = props.entryPoint ?? 'handler';
-    check(/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(entryPoint), 'entryPoint', 'must be the name of an exported function', entryPoint, this);
+    if (!isUnresolved(entryPoint)) check(/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(entryPoint), 'entryPoint', 'must be the name of an exported function', entryPoint, this);
 
     const memoryMiB = props.memoryMiB ?? 256;
     const memory = spec.memory;
-    if ('min' in memory) check(Number.isInteger(memoryMiB) && memoryMiB >= memory.min && memoryMiB <= memory.max, 'memoryMiB', `must be a whole number of MiB from ${memory.min} to ${memory.max}`, memoryMiB, this);
-    else check(memory.includes(memoryMiB), 'memoryMiB', `must be one of ${memory.join(', ')}`, memoryMiB, this);
+    if (!isUnresolved(memoryMiB)) {
+      if ('min' in memory) check(Number.isInteger(memoryMiB) && memoryMiB >= memory.min && memoryMiB <= memory.max, 'memoryMiB', `must be a whole number of MiB from ${memory.min} to ${memory.max}`, memoryMiB, this);
+      else check(memory.includes(memoryMiB), 'memoryMiB', `must be one of ${memory.join(', ')}`, memoryMiB, this);
+    }
     const timeoutSeconds = props.timeoutSeconds ?? 60;
-    check(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= spec.maxTimeoutSeconds, 'timeoutSeconds', `must be a whole number of seconds from 1 to ${spec.maxTimeoutSeconds}`, timeoutSeconds, this);
-    if (props.maxInstances !== undefined) check(Number.isInteger(props.maxInstances) && props.maxInstances >= 1, 'maxInstances', 'must be a whole number >= 1', props.maxInstances, this);
+    if (!isUnresolved(timeoutSeconds)) check(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= spec.maxTimeoutSeconds, 'timeoutSeconds', `must be a whole number of seconds from 1 to ${spec.maxTimeoutSeconds}`, timeoutSeconds, this);
+    if (props.maxInstances !== undefined && !isUnresolved(props.maxInstances)) check(Number.isInteger(props.maxInstances) && props.maxInstances >= 1, 'maxInstances', 'must be a whole number >= 1', props.maxInstances, this);
     const ingress = props.ingress ?? 'ALLOW_ALL';
-    check(['ALLOW_ALL', 'ALLOW_INTERNAL_ONLY', 'ALLOW_INTERNAL_AND_GCLB'].includes(ingress), 'ingress', 'must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB', ingress, this);
+    if (!isUnresolved(ingress)) check(['ALLOW_ALL', 'ALLOW_INTERNAL_ONLY', 'ALLOW_INTERNAL_AND_GCLB'].includes(ingress), 'ingress', 'must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB', ingress, this);
     checkLabels(props.labels, this);
 
     const environment = { ...this.verifierEnvironment(props) };
@@ -234,6 +240,8 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     } else {
       this.bucket = new StorageBucket(this, 'SourceBucket', {
         project: this.project,
+        // Bucket names are global: the project ID (at most 30 characters) makes this one unique
+        // and keeps it within the 63-character limit.
         name: `${this.project}-s2s-src-${shortHash(this.node.path)}`,
         location: isUnresolved(props.region) ? props.region : props.region.toUpperCase(),
         uniformBucketLevelAccess: true,
@@ -275,7 +283,7 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
   }
 
   grantInvoke(member: string, options: GrantInvokeOptions = {}): InvokerBinding {
-    const id = `Invoker-${shortHash(member)}`;
+    const id = `Invoker-${shortHash(synthesizedText(this, member))}`;
     const existing = this.node.tryFindChild(id);
     if (existing instanceof InvokerBinding) return existing;
     try {
@@ -293,8 +301,9 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     const seen = new Set<string>();
     for (const member of invokers ?? []) {
       checkMember(member, 'invokers', this, { allowPublic: this.allowPublic, publicHint: 'set allowPublic: true only for a function meant to be public' });
-      check(!seen.has(member), 'invokers', 'must not list a member twice', member, this);
-      seen.add(member);
+      const text = synthesizedText(this, member);
+      check(!seen.has(text), 'invokers', 'must not list a member twice', member, this);
+      seen.add(text);
       this.grantInvoke(member, { allowPublic: this.allowPublic });
     }
   }
@@ -306,22 +315,23 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
       check(props.allowedCallerEmails === undefined, 'allowedCallerEmails', 'does not apply with iap: IAP decides who gets through, with its own IAM policy', props.allowedCallerEmails, this);
       const { audience, healthCheckPaths, jwksUrl } = props.iap;
       if (!isUnresolved(audience)) check(/^\/projects\/[0-9]+\/(?:global\/backendServices\/[0-9]+|apps\/[a-z][-a-z0-9]{4,28}[a-z0-9])$/.test(audience), 'iap.audience', 'must be /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID or /projects/PROJECT_NUMBER/apps/PROJECT_ID', audience, this);
-      for (const p of healthCheckPaths ?? []) check(/^\/[^,\s]*$/.test(p), 'iap.healthCheckPaths', 'must be absolute paths without commas or spaces', p, this);
+      const paths = healthCheckPaths === undefined || isUnresolved(healthCheckPaths) ? [] : healthCheckPaths;
+      for (const p of paths) if (!isUnresolved(p)) check(/^\/[^,\s]*$/.test(p), 'iap.healthCheckPaths', 'must be absolute paths without commas or spaces', p, this);
       if (jwksUrl !== undefined && !isUnresolved(jwksUrl)) check(/^https:\/\/[^\s]+$/.test(jwksUrl), 'iap.jwksUrl', 'must be an https URL', jwksUrl, this);
       return {
         S2S_IAP_AUDIENCE: audience,
-        ...(healthCheckPaths?.length ? { S2S_IAP_HEALTH_CHECK_PATHS: healthCheckPaths.join(',') } : {}),
+        ...(healthCheckPaths?.length ? { S2S_IAP_HEALTH_CHECK_PATHS: commaList(healthCheckPaths) } : {}),
         ...(jwksUrl ? { S2S_IAP_JWKS_URL: jwksUrl } : {}),
       };
     }
     const emails = props.allowedCallerEmails;
-    if (emails !== undefined) {
+    if (emails !== undefined && !isUnresolved(emails)) {
       check(emails.length > 0, 'allowedCallerEmails', 'must list at least one email, or be left unset', emails, this);
       emails.forEach((e) => checkEmail(e, 'allowedCallerEmails', this));
     }
     return {
       S2S_AUDIENCE: this.audience,
-      ...(emails ? { S2S_ALLOWED_EMAILS: emails.join(',') } : {}),
+      ...(emails ? { S2S_ALLOWED_EMAILS: commaList(emails) } : {}),
       ...(this.trustsCloudRunIam ? { S2S_CLOUD_RUN_VERIFIED: 'true' } : {}),
     };
   }
@@ -330,6 +340,12 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
 // Service account IDs: 6-30 chars, ^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$. A slug of the function
 // name keeps it recognisable; the path hash keeps it unique across stacks sharing a project.
 function runtimeAccountId(name: string, path: string): string {
+  if (isUnresolved(name)) return `fn-${shortHash(path, 12)}`;
   const slug = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 19).replace(/-+$/, '');
   return `fn-${slug}-${shortHash(path, 6)}`;
+}
+
+// A whole-list token (e.g. a Terraform variable) is only joined by Terraform itself.
+function commaList(items: string[]): string {
+  return isUnresolved(items) ? Fn.join(',', items) : items.join(',');
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import { TerraformStack, Token } from 'cdktf';
+import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization } from 'cdktf';
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ValidationError } from '../validation';
@@ -8,6 +8,17 @@ import { ValidationError } from '../validation';
 // Shared by the lib/gcp constructs only; not exported from s2s-auth/gcp.
 
 export const isUnresolved = (value: unknown): boolean => Token.isUnresolved(value);
+
+/**
+ * What `value` synthesizes to, e.g. `serviceAccount:${google_service_account.x.email}`. Use it
+ * wherever a value names a construct or is compared: a token's own string carries a
+ * process-wide counter, so a construct ID hashed from it would change (and Terraform destroy
+ * and recreate the resource) whenever an unrelated construct is added before it.
+ */
+export function synthesizedText(scope: Construct, value: string): string {
+  if (!isUnresolved(value)) return value;
+  return String(Tokenization.resolve(value, { scope: TerraformStack.of(scope), preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }));
+}
 
 /** Throws a ValidationError unless `ok`; callers skip the check for unresolved tokens themselves. */
 export function check(ok: boolean, prop: string, rule: string, got: unknown, scope: Construct): void {
@@ -61,7 +72,7 @@ export function enableServices(scope: Construct, project: string, services: read
   if (services.length === 0) return undefined;
   const stack = TerraformStack.of(scope);
   return services.map((service) => {
-    const id = `S2sAuthApi-${service.split('.')[0]}-${shortHash(project)}`;
+    const id = `S2sAuthApi-${service.split('.')[0]}-${shortHash(synthesizedText(stack, project))}`;
     const existing = stack.node.tryFindChild(id) as ProjectService | undefined;
     return existing ?? new ProjectService(stack, id, { project, service, disableOnDestroy: false });
   });

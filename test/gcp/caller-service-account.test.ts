@@ -54,6 +54,7 @@ describe('validation errors name the prop', () => {
     ['bare email token creator', { tokenCreators: ['a@example.com'] }, /'tokenCreators': must be an IAM principal/],
     ['repeated token creator', { tokenCreators: ['user:a@example.com', 'user:a@example.com'] }, /'tokenCreators': must not list a member twice/],
     ['displayName', { displayName: 'x'.repeat(101) }, /'displayName'/],
+    ['description', { description: 'x'.repeat(257) }, /'description': must be at most 256 characters/],
     ['project', { project: 'p' }, /'project'/],
   ];
   test.each(cases)('%s', (_case, override, message) => {

@@ -110,7 +110,11 @@ test('CallerServiceAccount issuers: token emails land in the document as Terrafo
   const doc = JSON.parse(String(service.openapi_config));
   expect(doc.securityDefinitions.login['x-google-issuer']).toMatch(/^\$\{google_service_account\.Caller_[0-9A-F]{8}\.email\}$/);
   expect(doc.securityDefinitions.login['x-google-jwks_uri']).toMatch(/^https:\/\/www\.googleapis\.com\/robot\/v1\/metadata\/x509\/\$\{google_service_account\.Caller_[0-9A-F]{8}\.email\}$/);
-  expect(resources(stack, ProjectService.tfResourceType).map((s) => s.service).sort()).toEqual(['endpoints.googleapis.com', 'servicecontrol.googleapis.com', 'servicemanagement.googleapis.com']);
+  // The three Google APIs, and the API's own service once its configuration exists.
+  expect(resources(stack, ProjectService.tfResourceType).map((s) => s.service).sort()).toEqual([
+    expect.stringMatching(/^\$\{google_endpoints_service\.Api_[0-9A-F]{8}\.service_name\}$/), 'endpoints.googleapis.com', 'servicecontrol.googleapis.com', 'servicemanagement.googleapis.com',
+  ]);
+  expect(resources(stack, ProjectService.tfResourceType).every((s) => s.disable_on_destroy === false)).toBe(true);
 });
 
 test('a base document is extended, not replaced', () => {
@@ -181,6 +185,7 @@ describe('EndpointsApi validation errors name the prop', () => {
     ['backend.pathTranslation', { backend: { address: 'https://x.example.com', pathTranslation: 'APPEND' as never } }, /'backend\.pathTranslation'/],
     ['backend.deadline', { backend: { address: 'https://x.example.com', deadline: 0 } }, /'backend\.deadline': must be a positive number/],
     ['backend.protocol', { backend: { address: 'https://x.example.com', protocol: 'h3' as never } }, /'backend\.protocol'/],
+    ['method colliding with base', { openapi: { swagger: '2.0', info: { title: 'x', version: '1' }, paths: { '/x': { get: { operationId: 'old', responses: {} } } } }, paths: { '/x': { get: { operationId: 'x' } } } }, /'paths\['\/x'\]\.get': is already defined by the base openapi document/],
     ['issuer colliding with base', { openapi: { swagger: '2.0', info: { title: 'x', version: '1' }, paths: {}, securityDefinitions: { billing: {} } } }, /'issuers': must not redefine/],
     ['project', { project: 'X' }, /'project': must be a Google Cloud project ID/],
   ];

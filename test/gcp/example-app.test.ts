@@ -22,6 +22,9 @@ test('login may invoke user-profiles, and nothing may invoke search', () => {
   const login = grants.filter((g) => String(g.member).includes('google_service_account.Login_'));
   expect(login).toEqual([expect.objectContaining({ name: expect.stringContaining('google_cloudfunctions2_function.UserProfiles_'), role: 'roles/run.invoker' })]);
   expect(synth).not.toHaveResource(CloudfunctionsFunctionIamMember);
+  // IAM-checked 2nd gen: the handler trusts the token Cloud Run verified and stripped.
+  const userProfiles = resources(stack, Cloudfunctions2Function.tfResourceType).find((f) => f.name === 'user-profiles') as { service_config: { environment_variables: Record<string, string> } };
+  expect(userProfiles.service_config.environment_variables).toMatchObject({ S2S_CLOUD_RUN_VERIFIED: 'true', S2S_ALLOWED_EMAILS: expect.stringContaining('google_service_account.Login_') });
 });
 
 test('the Endpoints API has one security definition per caller, and deleteOrder admits billing only', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { CloudRunServiceIamBinding } from '@cdktf/provider-google/lib/cloud-run-service-iam-binding';
 import { CloudRunServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-service-iam-member';
@@ -15,11 +15,12 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
-import { InvokerBinding, PrivateCloudFunction, PrivateCloudRunFunction, type PrivateFunctionProps } from '../../lib/gcp';
+import { CallerServiceAccount, InvokerBinding, PrivateCloudFunction, PrivateCloudRunFunction, type PrivateFunctionProps } from '../../lib/gcp';
 import { ValidationError } from '../../lib/validation';
-import { FIXTURE_HANDLER, fullSynth, newStack, readZip, resources } from './util';
+import { FIXTURE_HANDLER, fullSynth, newStack, readZip, resources, synthJson } from './util';
 
 Testing.setupJest();
 
@@ -275,6 +276,23 @@ describe('2nd gen: S2S_CLOUD_RUN_VERIFIED and public invokers', () => {
   });
 });
 
+test('IDs derived from members and projects do not move when unrelated tokens are created first', () => {
+  // A token's string carries a process-wide counter; an ID hashed from it would rename the
+  // resource, and Terraform would drop the grant and create it again.
+  const keysOf = (extraTokens: number) => {
+    const stack = newStack();
+    for (let i = 0; i < extraTokens; i++) new TerraformVariable(stack, `unrelated${i}`, { type: 'string' });
+    const caller = new CallerServiceAccount(stack, 'Caller', { accountId: 'login-caller', tokenCreators: [`serviceAccount:${new TerraformVariable(stack, 'ci', { type: 'string' }).stringValue}`] });
+    const fn = new PrivateCloudRunFunction(stack, 'Fn', { ...base, invokers: [caller.member], enableApis: true });
+    fn.grantInvoke(caller.resource.member); // another token for the same member: the same binding
+    const synth = synthJson(stack).resource;
+    return [CloudRunV2ServiceIamMember, ServiceAccountIamMember, ProjectService].map((type) => Object.keys(synth[type.tfResourceType]).sort());
+  };
+  const before = keysOf(0);
+  expect(before[0]).toHaveLength(1);
+  expect(keysOf(7)).toEqual(before);
+});
+
 test('enableApis enables each API once per project, never disabling it on destroy', () => {
   const stack = newStack();
   new PrivateCloudFunction(stack, 'One', { ...base, name: 'one', enableApis: true });
@@ -295,8 +313,8 @@ describe('validation errors name the prop', () => {
     ['name', 2, { name: 'a'.repeat(64) }, /'name'/],
     ['region', 1, { region: 'Europe West' }, /'region': must be a Google Cloud region/],
     ['project', 1, { project: 'Bad_Project' }, /'project': must be a Google Cloud project ID/],
-    ['runtime', 1, { runtime: 'python312' }, /'runtime': must be a Node.js runtime/],
-    ['runtime', 2, { runtime: 'nodejs16' }, /'runtime'/],
+    ['runtime', 1, { runtime: 'python312' }, /'runtime': must be a literal Node.js runtime/],
+    ['runtime', 2, { runtime: 'nodejs18' }, /'runtime': .*NN >= 20 \(older ones are decommissioned\)/],
     ['entryPoint', 1, { entry: undefined, entryPoint: 'main' }, /'entryPoint': only applies with 'entry'/],
     ['entryPoint', 1, { entryPoint: 'not valid' }, /'entryPoint': must be the name of an exported function/],
     ['memoryMiB', 1, { memoryMiB: 300 }, /'memoryMiB': must be one of 128, 256/],
@@ -307,6 +325,7 @@ describe('validation errors name the prop', () => {
     ['ingress', 1, { ingress: 'PUBLIC' as never }, /'ingress': must be ALLOW_ALL/],
     ['labels', 2, { labels: { Team: 'x' } }, /'labels': keys must start with a lowercase letter/],
     ['labels', 2, { labels: { team: 'Has Space' } }, /'labels': value of 'team'/],
+    ['labels', 1, { labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, /'labels': must have at most 64 entries/],
     ['environment', 1, { environment: { PORT: '1' } }, /'environment': must not set a name Google Cloud Functions reserves/],
     ['environment', 1, { environment: { X_GOOGLE_FOO: '1' } }, /'environment'/],
     ['environment', 2, { environment: { S2S_AUDIENCE: 'https://elsewhere' } }, /'environment': must not set S2S_\* variables/],
@@ -332,6 +351,27 @@ describe('validation errors name the prop', () => {
     expect(create).toThrow(ValidationError);
     expect(create).toThrow(message);
     expect(create).toThrow(/^test\/Fn: invalid prop/);
+  });
+
+  test('unresolved values are left to Terraform', () => {
+    const stack = newStack();
+    const number = (id: string) => new TerraformVariable(stack, id, { type: 'number' }).numberValue;
+    const string = (id: string) => new TerraformVariable(stack, id, { type: 'string' }).stringValue;
+    const list = (id: string) => new TerraformVariable(stack, id, { type: 'list(string)' }).listValue;
+    new PrivateCloudRunFunction(stack, 'Two', {
+      ...base, name: string('name'), entryPoint: string('entry_point'), memoryMiB: number('memory'), timeoutSeconds: number('timeout'),
+      maxInstances: number('max'), ingress: string('ingress') as never, allowedCallerEmails: list('emails'),
+    });
+    new PrivateCloudFunction(stack, 'One', { name: 'one', region: 'europe-west1', iap: { audience: '/projects/1/apps/my-project', healthCheckPaths: list('paths') } });
+    const [two] = resources(stack, Cloudfunctions2Function.tfResourceType);
+    expect(two).toMatchObject({
+      name: '${var.name}',
+      build_config: { entry_point: '${var.entry_point}' },
+      service_config: { available_memory: '${var.memory}Mi', timeout_seconds: '${var.timeout}', max_instance_count: '${var.max}', ingress_settings: '${var.ingress}', environment_variables: { S2S_ALLOWED_EMAILS: '${join(",", var.emails)}' } },
+    });
+    expect(resources(stack, CloudfunctionsFunction.tfResourceType)[0]).toMatchObject({ environment_variables: { S2S_IAP_HEALTH_CHECK_PATHS: '${join(",", var.paths)}' } });
+    // A service account ID cannot come from a token: it is derived from the construct path instead.
+    expect(resources(stack, ServiceAccount.tfResourceType).map((a) => String(a.account_id)).sort()).toEqual([expect.stringMatching(/^fn-[0-9a-f]{12}$/), expect.stringMatching(/^fn-one-[0-9a-f]{6}$/)]);
   });
 
   test('members built from tokens keep their kind checked but not their value', () => {
