@@ -36,9 +36,9 @@ export type PrivateCloudRunFunctionProps = PrivateFunctionProps;
  * That trust holds only while Cloud Run checks IAM on every request, so a public invoker
  * (`allUsers` / `allAuthenticatedUsers`) is refused at synth time: in `invokers`, through
  * {@link grantInvoke} or an {@link InvokerBinding}, and on the provider's own
- * `google_cloud_run_*_service_iam_member` / `_binding` resources naming this function's service
- * anywhere in the app. (An `_iam_policy` resource or a binding made outside this app cannot be
- * seen: never make such a function public by those means.) To serve the public, set
+ * `google_cloud_run_service_iam_*` / `google_cloud_run_v2_service_iam_*` member and binding
+ * resources naming this function's service anywhere in the app. (An `_iam_policy` resource or a
+ * binding made outside this app cannot be seen: never make such a function public by those means.) To serve the public, set
  * `allowPublic: true` on the function: the variable is then not set and every signature is verified.
  */
 export class PrivateCloudRunFunction extends PrivateFunctionBase {
