@@ -267,6 +267,7 @@ export function isExpired(exp: number, now: number, skew: number): boolean {
   return now >= exp + skew;
 }
 
+// Dates beyond ±1e11 s (year ~5138) make toISOString throw: shown as numbers, never a crash.
 function time(seconds: unknown): string {
   return typeof seconds === 'number' && Number.isFinite(seconds) && Math.abs(seconds) < 1e11 ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : show(seconds);
 }
@@ -317,7 +318,7 @@ export function expCheck(skew: number): Check {
     actual: (ctx) => time(ctx.payload.exp),
     run(ctx) {
       const exp = numericDate(ctx.payload, 'exp', true)!;
-      if (isExpired(exp, ctx.now, skew)) throw new AuthError('EXPIRED', `the token expired at ${new Date(exp * 1000).toISOString()}`);
+      if (isExpired(exp, ctx.now, skew)) throw new AuthError('EXPIRED', `the token expired at ${time(exp)}`);
     },
   };
 }
@@ -329,7 +330,7 @@ export function iatCheck(skew: number): Check {
     actual: (ctx) => time(ctx.payload.iat),
     run(ctx) {
       const iat = numericDate(ctx.payload, 'iat', true)!;
-      if (iat > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is issued in the future (iat ${new Date(iat * 1000).toISOString()})`);
+      if (iat > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is issued in the future (iat ${time(iat)})`);
     },
   };
 }
@@ -341,7 +342,7 @@ export function nbfCheck(skew: number): Check {
     actual: (ctx) => (ctx.payload.nbf === undefined ? 'absent' : time(ctx.payload.nbf)),
     run(ctx) {
       const nbf = numericDate(ctx.payload, 'nbf', false);
-      if (nbf !== undefined && nbf > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is not valid before ${new Date(nbf * 1000).toISOString()}`);
+      if (nbf !== undefined && nbf > ctx.now + skew) throw new AuthError('NOT_YET_VALID', `the token is not valid before ${time(nbf)}`);
     },
   };
 }

@@ -97,6 +97,11 @@ const cases: Array<[string, AuthErrorCode, Make]> = [
     const [h, , s] = valid(f).split('.');
     return `${h}.${segment({ ...f.claims(), sub: 'admin' })}.${s}`;
   }],
+  ['an embedded jwk header carrying the signer\'s own key, under a trusted kid', 'BAD_SIGNATURE', (f) => {
+    const attacker = testKey(f.key.alg, f.key.kid);
+    return forgeJwt({ alg: f.key.alg, kid: f.key.kid, jwk: attacker.publicJwk, ...f.header }, f.claims(), attacker);
+  }],
+  ['a jku/x5u header pointing at the signer\'s key set, under a trusted kid', 'BAD_SIGNATURE', (f) => forgeJwt({ alg: f.key.alg, kid: f.key.kid, jku: server.url('/attacker/jwks'), x5u: server.url('/attacker/x509'), ...f.header }, f.claims(), testKey(f.key.alg, f.key.kid))],
   ['a signature by another key with the same kid', 'BAD_SIGNATURE', (f) => forgeJwt({ alg: f.key.alg, kid: f.key.kid, ...f.header }, f.claims(), testKey(f.key.alg, f.key.kid))],
   ['a truncated signature', 'BAD_SIGNATURE', (f) => valid(f).slice(0, -10)],
   ['an empty signature', 'BAD_SIGNATURE', (f) => valid(f).replace(/[^.]+$/, '')],
@@ -127,6 +132,9 @@ const cases: Array<[string, AuthErrorCode, Make]> = [
   ['a wrong issuer', 'WRONG_ISSUER', (f) => valid(f, { iss: 'https://evil.example', sub: f.claims().sub === f.claims().iss ? 'https://evil.example' : f.claims().sub })],
   ['a wrong audience', 'WRONG_AUDIENCE', (f) => valid(f, { aud: 'https://evil.example' })],
   ['an empty audience list', 'INVALID_CLAIM', (f) => valid(f, { aud: [] })],
+  ['exp far in the past (beyond any Date)', 'EXPIRED', (f) => valid(f, { iat: -1e20, exp: -1e20 + 60 })],
+  ['iat far in the future (beyond any Date)', 'NOT_YET_VALID', (f) => valid(f, { iat: 1e20, exp: 1e20 + 60 })],
+  ['nbf far in the future (beyond any Date)', 'NOT_YET_VALID', (f) => valid(f, { nbf: 1e20 })],
   ['exp as a string', 'INVALID_CLAIM', (f) => valid(f, { exp: String(nowSec() + 300) })],
   ['iat as a string', 'INVALID_CLAIM', (f) => valid(f, { iat: 'now' })],
   ['nbf as a string', 'INVALID_CLAIM', (f) => valid(f, { nbf: 'soon' })],
