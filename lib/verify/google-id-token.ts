@@ -142,7 +142,9 @@ export class GoogleIdTokenVerifier extends JwtVerifier<GoogleIdTokenClaims> {
   }
 
   private verifiedByCloudRun(token: string, headers: RequestHeaders): boolean {
-    return this.cloudRunChecks !== undefined && headers[SERVERLESS_AUTHORIZATION_HEADER] === undefined && token.endsWith(REMOVED_SUFFIX);
+    // Header names are lower-case by contract; any spelling of this one still withdraws the trust.
+    return this.cloudRunChecks !== undefined && token.endsWith(REMOVED_SUFFIX)
+      && !Object.keys(headers).some((name) => name.toLowerCase() === SERVERLESS_AUTHORIZATION_HEADER);
   }
 
   /** When emails decide access, the email must be one Google verified (unless `sub` alone admits the caller). */

@@ -74,8 +74,8 @@ describe('with trustCloudRunSignatureCheck', () => {
     const v = verifier();
     // The caller controls Authorization here: any made-up payload can carry the marker.
     const forged = forgeJwt({ alg: 'RS256', kid: key.kid }, claims({ sub: 'admin' }), 'none') + 'SIGNATURE_REMOVED_BY_GOOGLE';
-    for (const xsa of [`Bearer ${await stripped()}`, '']) {
-      const err = await v.verifyRequest(request(forged, { 'x-serverless-authorization': xsa })).catch((e: unknown) => e);
+    for (const [name, xsa] of [['x-serverless-authorization', `Bearer ${await stripped()}`], ['x-serverless-authorization', ''], ['X-Serverless-Authorization', 'Bearer x']]) {
+      const err = await v.verifyRequest(request(forged, { [name]: xsa })).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'BAD_SIGNATURE', status: 401, message: expect.stringContaining('Cloud Run verified X-Serverless-Authorization, not this token') });
     }
     // A signed token in Authorization next to it is fine.
