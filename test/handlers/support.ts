@@ -67,11 +67,14 @@ export function runFunction(handler: ReferenceHandler, env: () => Record<string,
   return () => fn!;
 }
 
-/** The function's first log line matching `pattern`, waiting up to a second for its output to arrive. */
+/**
+ * The function's first log line matching `pattern`, as soon as the child's output has arrived
+ * (its pipe is read on our event loop, so it may trail the HTTP answer on a loaded machine).
+ */
 export async function logLine(fn: RunningFunction, pattern: RegExp): Promise<string | undefined> {
-  for (let waited = 0; ; waited += 20) {
+  for (const deadline = Date.now() + 10_000; ;) {
     const line = fn.logs().split('\n').find((l) => pattern.test(l));
-    if (line !== undefined || waited >= 1000) return line;
+    if (line !== undefined || Date.now() > deadline) return line;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -133,6 +136,7 @@ export async function expectMisconfigured(handler: ReferenceHandler, env: Record
       expect(reply.status).toBe(500);
       expect(reply.body).toEqual({ error: 'MISCONFIGURED', message: 'the function is misconfigured; see its logs' });
     }
+    await logLine(fn, /misconfigured/);
     const lines = fn.logs().split('\n').filter((line) => line.includes('misconfigured'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^s2s-auth ${handler} handler is misconfigured and refuses every request: ${log.source}`));
