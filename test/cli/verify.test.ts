@@ -131,7 +131,7 @@ describe('s2s verify id-token', () => {
     const out = JSON.parse(res.stdout) as Explained;
     expect(out.rejection).toEqual({ code: 'CALLER_NOT_ALLOWED', status: 403, message: `caller "${account.email}" is not allowed to call this function` });
     expect(out.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['caller']);
-    expect(out.checks.map((c) => c.name)).toEqual(['format', 'alg', 'crit', 'kid', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
+    expect(out.checks.map((c) => c.name)).toEqual(['format', 'alg', 'crit', 'cloud-run', 'kid', 'signature', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
   });
 
   test('Google\'s x509 certificate form works as --certs-url too; several --audience values are accepted', async () => {
