@@ -46,18 +46,19 @@ describe('without trustCloudRunSignatureCheck (the default)', () => {
   });
 
   test('it is refused before any key is fetched', async () => {
-    const v = verifier({ trustCloudRunSignatureCheck: false, certsUrl: server.url('/never-served') });
+    const v = verifier({ trustCloudRunSignatureCheck: false, certsUrl: server.jwks('/certs-untouched-1', [key]) });
     await expect(v.verifyRequest(request(await stripped()))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    expect(server.hits('/never-served')).toBe(0);
+    expect(server.hits('/certs-untouched-1')).toBe(0);
+    await v.verify(await signJwt(key, claims())); // the same path counts a fetch when there is one
+    expect(server.hits('/certs-untouched-1')).toBe(1);
   });
 });
 
 describe('with trustCloudRunSignatureCheck', () => {
   test('a stripped token on a request without X-Serverless-Authorization is accepted, saying Cloud Run verified it', async () => {
-    // No key is needed or fetched: the key URL serves nothing.
-    const v = verifier({ certsUrl: server.url('/not-there') });
+    const v = verifier({ certsUrl: server.jwks('/certs-untouched-2', [key]) });
     await expect(v.verifyRequest(request(await stripped()))).resolves.toMatchObject({ sub: '1100', email: CALLER, aud: AUD, verifiedBy: 'cloud-run' });
-    expect(server.hits('/not-there')).toBe(0);
+    expect(server.hits('/certs-untouched-2')).toBe(0); // no key was needed, so none was fetched
   });
 
   test('a token that still has its signature is verified in full', async () => {
