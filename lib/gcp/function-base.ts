@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
-import { AssetType, Fn, TerraformAsset, type ITerraformDependable } from 'cdktf';
+import { AssetType, Fn, TerraformAsset, TerraformStack, type ITerraformDependable } from 'cdktf';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { bundleEntry, referenceHandler, type Bundle } from '../bundling';
 import { check, checkEmail, checkLabels, checkMember, checkRegion, enableServices, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
 import { InvokerBinding, type GrantInvokeOptions, type IPrivateFunction } from './invoker-binding';
-import { stageFunctionSource } from './source';
+import { functionSourceArchive, type FunctionSource } from './source';
 
 /** Where requests may come from, before IAM is even consulted. */
 export type FunctionIngress = 'ALLOW_ALL' | 'ALLOW_INTERNAL_ONLY' | 'ALLOW_INTERNAL_AND_GCLB';
@@ -256,13 +256,12 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     const code: Bundle = props.entry !== undefined
       ? bundleEntry({ entry: props.entry, target: `node${nodeMajor}`, path: this.node.path })
       : referenceHandler(props.iap ? 'iap' : 'google-id-token');
-    const source = stageFunctionSource(code, nodeMajor);
-    const asset = new TerraformAsset(this, 'SourceArchive', { path: source.dir, type: AssetType.ARCHIVE, assetHash: source.hash });
+    const source = functionSourceArchive(code, nodeMajor);
     this.sourceObject = new StorageBucketObject(this, 'SourceObject', {
       bucket,
       // The content hash in the name makes a changed handler a new object, which redeploys the function.
       name: `s2s-auth/${props.name}/${source.hash}.zip`,
-      source: asset.path,
+      source: sourceAsset(this, source).path,
       contentType: 'application/zip',
     });
 
@@ -335,6 +334,16 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
       ...(this.trustsCloudRunIam ? { S2S_CLOUD_RUN_VERIFIED: 'true' } : {}),
     };
   }
+}
+
+// One asset per distinct archive per stack, so 50 functions on one entry put one zip in
+// cdktf.out. Its ID is the content hash: the same archive always lands at the same path.
+function sourceAsset(scope: Construct, source: FunctionSource): TerraformAsset {
+  const stack = TerraformStack.of(scope);
+  const id = `S2sAuthSourceZip-${source.hash}`;
+  const existing = stack.node.tryFindChild(id);
+  if (existing instanceof TerraformAsset) return existing;
+  return new TerraformAsset(stack, id, { path: source.file, type: AssetType.FILE, assetHash: source.hash });
 }
 
 // Service account IDs: 6-30 chars, ^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$. A slug of the function

@@ -3,42 +3,77 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Bundle } from '../bundling';
+import { zipSync } from './zip';
 
-/** A Cloud Functions source directory: the bundle's `index.js` plus a `package.json`. */
+/** A Cloud Functions source archive: the bundle's `index.js` plus a `package.json`, zipped. */
 export interface FunctionSource {
-  /** Directory to archive. */
-  readonly dir: string;
-  /** sha256 over everything in `dir`, hex: names the uploaded object, so a change redeploys. */
+  /** The zip file to upload, named `archive.zip` in a content-addressed directory. */
+  readonly file: string;
+  /**
+   * sha256 of the archive's contents (the bundle's hash and the manifest), hex: names the
+   * uploaded object, so a change redeploys. Independent of the zip encoding, so another zlib
+   * never renames an unchanged function's object.
+   */
   readonly hash: string;
 }
 
-// Zip entries carry mtimes; pinning them makes the archive bytes a function of the content, so
-// an unchanged function never shows a diff on the uploaded object.
-const FIXED_MTIME = new Date('1980-01-01T00:00:00Z');
+// Explicit per-process cache: 50 functions on one bundle zip it once.
+const archiveCache = new Map<string, FunctionSource>();
 
 /**
- * Stages a bundle for Cloud Functions' Node.js buildpack: `main` points at the bundled file
+ * Zips a bundle for Cloud Functions' Node.js buildpack: `main` points at the bundled file
  * and `engines` pins the runtime's major version. There are no dependencies: esbuild inlined
  * them, and the buildpack adds @google-cloud/functions-framework itself.
+ *
+ * The zip is built in-process (cdktf's `AssetType.ARCHIVE` spawns a node process per asset)
+ * and written once per distinct content to a private directory, so the construct hands cdktf a
+ * finished file to copy (`AssetType.FILE`).
  */
-export function stageFunctionSource(bundle: Bundle, nodeMajor: number): FunctionSource {
+export function functionSourceArchive(bundle: Bundle, nodeMajor: number): FunctionSource {
   const manifest = `${JSON.stringify({ name: 's2s-auth-function', private: true, main: 'index.js', engines: { node: `${nodeMajor}.x` } }, null, 2)}\n`;
   const hash = createHash('sha256').update(bundle.hash).update('\0').update(manifest).digest('hex');
-  const dir = path.join(os.tmpdir(), 's2s-auth-gcp-sources', hash);
-  if (!fs.existsSync(path.join(dir, 'package.json'))) {
-    // Build aside, then rename: a concurrent synth sees either nothing or the whole directory.
-    const tmp = `${dir}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
-    fs.copyFileSync(path.join(bundle.dir, 'index.js'), path.join(tmp, 'index.js'));
-    fs.writeFileSync(path.join(tmp, 'package.json'), manifest);
-    for (const file of ['index.js', 'package.json']) fs.utimesSync(path.join(tmp, file), FIXED_MTIME, FIXED_MTIME);
-    try {
-      fs.renameSync(tmp, dir);
-    } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      if (!fs.existsSync(path.join(dir, 'package.json'))) throw err; // lost a race to an identical copy otherwise
+  const cached = archiveCache.get(hash);
+  if (cached) return cached;
+
+  const dir = path.join(archiveRoot(), hash);
+  const file = path.join(dir, 'archive.zip');
+  if (!fs.existsSync(file)) {
+    const code = fs.readFileSync(path.join(bundle.dir, 'index.js'));
+    // The object name promises this content: never zip a file that changed since it was hashed.
+    if (createHash('sha256').update(code).digest('hex') !== bundle.hash) {
+      throw new Error(`s2s-auth: ${path.join(bundle.dir, 'index.js')} changed after it was bundled (sha256 differs); synthesize again`);
     }
+    fs.mkdirSync(dir, { recursive: true });
+    // Write-then-rename: a concurrent synth sees no file or the whole one, never half of it.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, zipSync([{ name: 'index.js', data: code }, { name: 'package.json', data: Buffer.from(manifest) }]));
+    fs.renameSync(tmp, file);
   }
-  return { dir, hash };
+  const source = { file, hash };
+  archiveCache.set(hash, source);
+  return source;
+}
+
+let root: string | undefined;
+
+/**
+ * Archives found here are deployed as they are, so the directory must be writable by this user
+ * alone: on a shared /tmp, another user could otherwise plant an archive under a predictable
+ * hash (the reference handlers' hashes are public).
+ */
+function archiveRoot(): string {
+  if (root) return root;
+  const uid = process.getuid?.();
+  if (uid === undefined) return (root = path.join(os.tmpdir(), 's2s-auth-gcp-archives')); // Windows: the temp directory is per user
+  const dir = path.join(os.tmpdir(), `s2s-auth-gcp-archives-${uid}`);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
+    throw new Error(`s2s-auth: ${dir} must be a directory owned by uid ${uid} and closed to other users (mode 700); it is not, so archives in it cannot be trusted. Remove it and synthesize again.`);
+  }
+  return (root = dir);
 }

@@ -1,4 +1,5 @@
 import 'cdktf/lib/testing/adapters/jest';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -407,6 +408,40 @@ describe('the uploaded archive', () => {
     const res = { status: (code: number) => (sent.push(code), res), json: (body: unknown) => void sent.push(body) };
     mod.handler({}, res);
     expect(sent).toEqual([200, { ok: true }]);
+  });
+
+  test('unzip -t accepts the archive', () => {
+    const stack = newStack();
+    new PrivateCloudFunction(stack, 'Fn', base);
+    expect(execFileSync('unzip', ['-t', archiveOf(stack)], { encoding: 'utf8' })).toMatch(/No errors detected/);
+  });
+
+  test('50 functions on one entry: one archive in cdktf.out, and no process spawned to zip it', () => {
+    const stack = newStack();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's2s-gcp-entry-'));
+    // Fresh content: neither this process nor an earlier run has zipped it.
+    const entry = path.join(dir, 'shared.ts');
+    fs.writeFileSync(entry, `export const handler = (_q: unknown, r: { send(b: string): void }) => r.send(${JSON.stringify(`${process.pid}-${Date.now()}`)});\n`);
+    const other = path.join(dir, 'other.ts');
+    fs.writeFileSync(other, `export const handler = (_q: unknown, r: { send(b: string): void }) => r.send(${JSON.stringify(`other-${process.pid}-${Date.now()}`)});\n`);
+    // cdktf's AssetType.ARCHIVE zips with execSync('node ...'): any child process here is a regression.
+    const childProcess = require('node:child_process') as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
+    const spies = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'].map((name) => jest.spyOn(childProcess as never, name as never));
+    let synthesized: ReturnType<typeof fullSynth>;
+    try {
+      for (let i = 0; i < 50; i++) new PrivateCloudFunction(stack, `Fn${i}`, { ...base, name: `fn-${i}`, entry });
+      new PrivateCloudRunFunction(stack, 'Other', { ...base, name: 'other', entry: other });
+      synthesized = fullSynth(stack);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
+    for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    const zips = fs.readdirSync(path.join(synthesized.dir, 'assets'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.zip'));
+    expect(zips).toHaveLength(2);
+    const objects = resources(stack, StorageBucketObject.tfResourceType);
+    expect(new Set(objects.map((o) => o.source)).size).toBe(2);
+    for (const object of objects) expect(readZip(path.join(synthesized.dir, String(object.source))).names).toEqual(['index.js', 'package.json']);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('identical sources give byte-identical archives and the same object name', () => {
