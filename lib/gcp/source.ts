@@ -43,7 +43,8 @@ export function functionSourceArchive(bundle: Bundle, nodeMajor: number): Functi
     if (createHash('sha256').update(code).digest('hex') !== bundle.hash) {
       throw new Error(`s2s-auth: ${path.join(bundle.dir, 'index.js')} changed after it was bundled (sha256 differs); synthesize again`);
     }
-    fs.mkdirSync(dir, { recursive: true });
+    // Not recursive: a root removed since it was checked must not come back open to others.
+    mkdirIfMissing(dir);
     // Write-then-rename: a concurrent synth sees no file or the whole one, never half of it.
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, zipSync([{ name: 'index.js', data: code }, { name: 'package.json', data: Buffer.from(manifest) }]));
@@ -66,14 +67,18 @@ function archiveRoot(): string {
   const uid = process.getuid?.();
   if (uid === undefined) return (root = path.join(os.tmpdir(), 's2s-auth-gcp-archives')); // Windows: the temp directory is per user
   const dir = path.join(os.tmpdir(), `s2s-auth-gcp-archives-${uid}`);
-  try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+  mkdirIfMissing(dir, 0o700);
   const stat = fs.lstatSync(dir);
   if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
     throw new Error(`s2s-auth: ${dir} must be a directory owned by uid ${uid} and closed to other users (mode 700); it is not, so archives in it cannot be trusted. Remove it and synthesize again.`);
   }
   return (root = dir);
+}
+
+function mkdirIfMissing(dir: string, mode?: number): void {
+  try {
+    fs.mkdirSync(dir, { mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
