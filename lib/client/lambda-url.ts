@@ -2,7 +2,7 @@ import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/clie
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialError, invalidOption } from './errors';
-import { endpointUrl } from './internal/http';
+import { endpointUrl, timeoutMs } from './internal/http';
 import { Refreshing, refreshTime, type Fresh } from './internal/refresh';
 
 /** AWS credentials; structurally the same as the AWS SDK's `AwsCredentialIdentity`. */
@@ -44,6 +44,13 @@ export interface LambdaUrlClientOptions {
   readonly credentials?: AwsCredentials | AwsCredentialsProvider;
   /** STS endpoint, e.g. a VPC endpoint or a local stand-in. @default - the regional endpoint `https://sts.<region>.amazonaws.com` */
   readonly stsEndpoint?: string;
+  /**
+   * Time allowed to connect to STS and to get its answer, per attempt (the AWS SDK retries
+   * throttling and transient failures, 3 attempts in all). The function URL request itself is
+   * bounded by the `signal` you pass to `fetch`.
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A request signed with SigV4, ready to send with any HTTP client. */
@@ -71,6 +78,11 @@ const SIGNATURE_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token'
  * source credentials), caches the credentials until 5 minutes before they expire, and signs every
  * request with SigV4 for the `lambda` service, body hash included.
  *
+ * Clock skew: AWS refuses signatures more than 5 minutes off its clock. With `roleArn`, the AWS
+ * SDK learns the offset of this machine's clock from STS's answers, and requests are signed and
+ * credentials judged in AWS time. Without a role nothing tells the client AWS's time: keep the
+ * clock synchronised (NTP).
+ *
  * ```ts
  * const client = new LambdaUrlClient({ region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/caller' });
  * const res = await client.fetch('https://abc.lambda-url.eu-west-1.on.aws/orders', { method: 'POST', body: JSON.stringify(order) });
@@ -78,9 +90,12 @@ const SIGNATURE_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token'
  */
 export class LambdaUrlClient {
   private readonly signers: Refreshing<SignatureV4>;
+  /** AWS's time as best known here, epoch ms. */
+  private readonly now: () => number;
 
   constructor(options: LambdaUrlClientOptions) {
     const { region, roleArn, externalId, sessionName, durationSeconds, sourceIdentity, credentials, stsEndpoint } = options ?? ({} as LambdaUrlClientOptions);
+    const timeout = timeoutMs(options?.timeoutMs);
     if (typeof region !== 'string' || !REGION.test(region)) throw invalidOption('region', 'must be an AWS region such as us-east-1 or eu-west-1', region);
     if (roleArn !== undefined && (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn))) {
       throw invalidOption('roleArn', 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/name', roleArn);
@@ -108,7 +123,9 @@ export class LambdaUrlClient {
 
     // The STS client also resolves the source credentials (explicit, or the SDK default chain),
     // so both modes share one resolution path and s2s-auth needs no credential-provider dependency.
-    const sts = new STSClient({ region, endpoint, credentials });
+    const sts = new STSClient({ region, endpoint, credentials, requestHandler: { connectionTimeout: timeout, requestTimeout: timeout, throwOnRequestTimeout: true } });
+    // The SDK keeps the offset between this machine's clock and the Date of STS's answers.
+    this.now = () => Date.now() + (sts.config.systemClockOffset ?? 0);
     const resolveSource = sts.config.credentials;
     const load: () => Promise<AwsCredentials> = roleArn === undefined
       ? () => resolveSource().then((c) => (isCredentials(c) ? c : Promise.reject(new Error('the credential provider returned no accessKeyId / secretAccessKey'))))
@@ -132,11 +149,14 @@ export class LambdaUrlClient {
       try {
         creds = await load();
       } catch (err) {
-        throw stsError(err, roleArn);
+        throw stsError(err, roleArn, timeout);
       }
+      const now = this.now();
+      // Every request signed with them would be refused (403 ExpiredToken): say why instead.
+      if (creds.expiration && creds.expiration.getTime() <= now) throw expired(creds.expiration, roleArn);
       const signer = new SignatureV4({ service: 'lambda', region, sha256: SHA256, credentials: creds });
-      return { value: signer, refreshAt: creds.expiration ? refreshTime(creds.expiration.getTime(), Date.now()) : Infinity };
-    });
+      return { value: signer, refreshAt: creds.expiration ? refreshTime(creds.expiration.getTime(), now) : Infinity };
+    }, this.now);
   }
 
   /**
@@ -146,25 +166,28 @@ export class LambdaUrlClient {
    * first, the signature covers the body's SHA-256.
    */
   async sign(input: string | URL, init: RequestInit = {}): Promise<SignedRequest> {
-    const url = typeof input === 'string' ? parseUrl(input) : input;
+    // Signed headers carry the session token: plain http only where it cannot be overheard.
+    const url = endpointUrl('url', typeof input === 'string' ? input : input?.href);
     const headers = headersOf(init.headers);
     const body = isBuffered(init.body) ? await bufferBody(init.body, headers) : signableBody(init.body, headers);
     headers.host = url.host;
-    const query = url.search === '' ? undefined : queryOf(url.searchParams);
+    const query = url.search === '' ? undefined : queryOf(url.search);
     const signer = this.signers.peek() ?? (await this.signers.get());
     const method = (init.method ?? 'GET').toUpperCase();
-    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, path: url.pathname, query, headers, body });
+    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, path: url.pathname, query, headers, body }, { signingDate: new Date(this.now()) });
     return { url: url.href, method, headers: signed.headers, body };
   }
 
   /**
    * Signs and sends a request with the global `fetch`, and returns its `Response` as is (a 403
    * from the function URL is a Response, not an error). `init` is passed through to `fetch`
-   * apart from `headers` and `body`, which are sent as signed.
+   * apart from `headers` and `body`, which are sent as signed. Redirects are returned, not
+   * followed (`redirect: 'manual'` unless you say otherwise): a signature is only valid for its
+   * own URL, and following would hand the session token to wherever the redirect points.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const signed = await this.sign(input, init);
-    return fetch(signed.url, { ...init, method: signed.method, headers: signed.headers, body: signed.body as BodyInit | undefined });
+    return fetch(signed.url, { ...init, method: signed.method, headers: signed.headers, body: signed.body as BodyInit | undefined, redirect: init.redirect ?? 'manual' });
   }
 }
 
@@ -173,24 +196,27 @@ function isCredentials(value: unknown): value is AwsCredentials {
   return typeof c === 'object' && c !== null && typeof c.accessKeyId === 'string' && c.accessKeyId !== '' && typeof c.secretAccessKey === 'string' && c.secretAccessKey !== '';
 }
 
-function parseUrl(input: string): URL {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    throw invalidOption('url', 'must be an absolute URL such as https://abc.lambda-url.eu-west-1.on.aws/path', input);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidOption('url', 'must be an http(s) URL', input);
-  return url;
-}
-
-function queryOf(params: URLSearchParams): Record<string, string | string[]> {
+// SigV4 canonicalises the query as sent, where '+' is a literal plus (%2B); URLSearchParams
+// would decode it to a space and sign a query AWS never sees.
+function queryOf(search: string): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
-  for (const [key, value] of params) {
+  for (const pair of search.slice(1).split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const key = decodeQuery(at < 0 ? pair : pair.slice(0, at));
+    const value = at < 0 ? '' : decodeQuery(pair.slice(at + 1));
     const seen = query[key];
     query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return query;
+}
+
+function decodeQuery(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw invalidOption('url', `has a malformed %-escape in its query (${JSON.stringify(text.slice(0, 40))}); write a literal % as %25`);
+  }
 }
 
 // Plain objects are the common case: copying them directly avoids building a Headers per request.
@@ -231,7 +257,13 @@ function signableBody(body: RequestInit['body'], headers: Record<string, string>
   throw new CredentialError('UNSUPPORTED_BODY', 'cannot sign a streaming request body: SigV4 covers the SHA-256 of the whole body; buffer it first (e.g. `new Uint8Array(await new Response(stream).arrayBuffer())`)');
 }
 
-function stsError(err: unknown, roleArn: string | undefined): CredentialError {
+function expired(at: Date, roleArn: string | undefined): CredentialError {
+  return roleArn === undefined
+    ? new CredentialError('STS_FAILED', `cannot resolve AWS credentials: the credentials expired at ${at.toISOString()}; pass fresh ones, or a provider function (such as the AWS SDK's fromIni()) that renews them`)
+    : new CredentialError('BAD_RESPONSE', `STS issued credentials for ${roleArn} that expired at ${at.toISOString()}, before their first use; check this machine's clock and stsEndpoint`);
+}
+
+function stsError(err: unknown, roleArn: string | undefined, timeout: number): CredentialError {
   if (err instanceof CredentialError) return err;
   const what = roleArn ? `cannot assume role ${roleArn}` : 'cannot resolve AWS credentials';
   if (err instanceof STSServiceException) {
@@ -241,13 +273,15 @@ function stsError(err: unknown, roleArn: string | undefined): CredentialError {
         ? 'the source credentials are invalid or expired; refresh them'
         : err.name === 'RegionDisabledException'
           ? 'activate STS in this region (IAM > Account settings) or use another region'
-          : 'see the STS error';
+          : err.name === 'ValidationError' && /DurationSeconds/i.test(err.message)
+            ? 'lower durationSeconds to at most the role\'s maximum session duration (and 3600 when the source credentials are themselves a role session)'
+            : 'see the STS error';
     return new CredentialError('STS_FAILED', `${what}: STS answered ${err.name}: ${err.message}; ${hint}`, { awsCode: err.name, status: err.$metadata.httpStatusCode, cause: err });
   }
   const name = err instanceof Error ? err.name : 'Error';
   if (name === 'CredentialsProviderError') {
     return new CredentialError('STS_FAILED', `${what}: no source AWS credentials found; set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run on an AWS compute role, or pass 'credentials'`, { cause: err });
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = name === 'TimeoutError' ? `STS did not answer within ${timeout} ms` : err instanceof Error ? err.message : String(err);
   return new CredentialError('STS_FAILED', `${what}: ${message}; check stsEndpoint, region and network access to STS`, { cause: err });
 }

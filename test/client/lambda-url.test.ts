@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialError, LambdaUrlClient, type LambdaUrlClientOptions } from '../../lib/client';
-import { startSigV4Server, type SigV4Server } from '../peers/sigv4-server';
+import { startSigV4Server, verifySigV4, type SigV4Server } from '../peers/sigv4-server';
 import { startSts, type Sts } from '../peers/sts';
 import { thrown } from './util';
 
@@ -61,6 +63,27 @@ describe('signing', () => {
   test('paths needing encoding, repeated and empty query parameters, and GET without body', async () => {
     const seen = await echo(await client().fetch(`${fn.url}/a%20b/%C3%A9t%C3%A9/x+y?q=hello%20world&q=&z=%2F&empty`));
     expect(seen).toMatchObject({ method: 'GET', path: '/a%20b/%C3%A9t%C3%A9/x+y', query: 'q=hello%20world&q=&z=%2F&empty', body: '' });
+  });
+
+  test('a literal + in the query is signed as a plus, as AWS reads it', async () => {
+    const seen = await echo(await client().fetch(`${fn.url}/search?q=c++&tag=a%2Bb&sp=x%20y`));
+    expect(seen.query).toBe('q=c++&tag=a%2Bb&sp=x%20y');
+  });
+
+  test('redirects are returned, not followed with the signed headers', async () => {
+    let elsewhere = 0;
+    const other = await startSigV4Server({ region: REGION, lookup: sts.lookup, handle: () => ((elsewhere += 1), { status: 200, body: '{}' }) });
+    const redirecting = await startSigV4Server({ region: REGION, lookup: sts.lookup, handle: () => ({ status: 302, headers: { location: `${other.url}/landing` }, body: '' }) });
+    try {
+      const res = await client().fetch(`${redirecting.url}/go`);
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe(`${other.url}/landing`);
+      expect(elsewhere).toBe(0);
+      expect(other.rejected).toEqual([]);
+    } finally {
+      await other.close();
+      await redirecting.close();
+    }
   });
 
   test.each([
@@ -165,12 +188,20 @@ describe('the SigV4 stand-in refuses what AWS refuses', () => {
   });
 
   test('expired session credentials', async () => {
-    sts.lifetimeSeconds = 1;
-    const creds = await issued();
-    await sleep(creds.expiration.getTime() - Date.now() + 50);
-    const res = await new LambdaUrlClient({ region: REGION, credentials: creds }).fetch(`${fn.url}/t`);
+    const expired = { ...(await issued()), expiration: new Date(Date.now() - 1000) };
+    const signer = new SignatureV4({ service: 'lambda', region: REGION, sha256: Hash.bind(null, 'sha256'), credentials: expired });
+    const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/t', headers: { host: fn.url.slice('http://'.length) } });
+    const lookup = (id: string) => (id === expired.accessKeyId ? { ...sts.lookup(id)!, expiration: expired.expiration } : undefined);
+    await expect(verifySigV4({ method: 'GET', url: '/t', headers }, Buffer.alloc(0), { service: 'lambda', region: REGION, lookup })).rejects.toMatchObject({ code: 'ExpiredToken' });
+  });
+
+  test('a query signed with \'+\' read as a space (AWS reads a literal plus)', async () => {
+    const signer = new SignatureV4({ service: 'lambda', region: REGION, sha256: Hash.bind(null, 'sha256'), credentials: await issued() });
+    const host = fn.url.slice('http://'.length);
+    const formDecoded = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/q', query: { q: 'a b' }, headers: { host } });
+    const res = await send({ url: `${fn.url}/q?q=a+b`, method: 'GET', headers: formDecoded.headers });
     expect(res.status).toBe(403);
-    expect(res.headers.get('x-amzn-errortype')).toBe('ExpiredToken');
+    expect(res.headers.get('x-amzn-errortype')).toBe('SignatureDoesNotMatch');
   });
 });
 
@@ -197,20 +228,73 @@ describe('STS AssumeRole', () => {
   });
 
   test('credentials are refreshed before they expire, once per lifetime', async () => {
-    sts.lifetimeSeconds = 2; // refreshed at half life when shorter than the 5-minute margin
+    // Shorter than the 5-minute margin, so refreshed at half life; long enough that a loaded
+    // machine still gets to the refresh well before the first session expires.
+    sts.lifetimeSeconds = 6;
     const before = sts.issued();
     const c = client();
     const a = await echo(await c.fetch(`${fn.url}/r`));
     const b = await echo(await c.fetch(`${fn.url}/r`));
     expect(sts.issued() - before).toBe(1);
-    // Still valid, but past half its life (STS expirations are whole seconds, so up to 3 s).
-    await sleep(1600);
-    expect(sts.lookup(a.iam.accessKey)!.expiration!.getTime()).toBeGreaterThan(Date.now());
+    const first = sts.lookup(a.iam.accessKey)!;
+    const halfLife = (first.expiration!.getTime() - first.issuedAt!.getTime()) / 2;
+    // + 1 s: the client reads STS's clock from its one-second-resolution Date header.
+    await sleep(first.issuedAt!.getTime() + halfLife + 1000 - Date.now());
     const [d, e] = await Promise.all([c.fetch(`${fn.url}/r`).then(echo), c.fetch(`${fn.url}/r`).then(echo)]);
     expect(sts.issued() - before).toBe(2);
     expect(b.iam.accessKey).toBe(a.iam.accessKey);
     expect(d.iam.accessKey).not.toBe(a.iam.accessKey);
     expect(e.iam.accessKey).toBe(d.iam.accessKey);
+    expect(sts.lookup(d.iam.accessKey)!.issuedAt!.getTime()).toBeLessThan(first.expiration!.getTime());
+  });
+
+  test('a machine clock 10 minutes behind AWS: the SDK learns the offset from STS, requests are signed in AWS time', async () => {
+    const ahead = 10 * 60_000;
+    const skewedSts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: [{ roleArn: ROLE }], clockOffsetMs: ahead });
+    const skewedFn = await startSigV4Server({ region: REGION, lookup: skewedSts.lookup, clockOffsetMs: ahead });
+    try {
+      const c = client({ stsEndpoint: skewedSts.url });
+      const seen = await echo(await c.fetch(`${skewedFn.url}/skew`));
+      expect(seen.iam.userArn).toMatch(/:assumed-role\/orders-caller\//);
+      // The SDK's first STS call was refused as skewed, corrected and retried.
+      expect(skewedSts.calls).toHaveLength(2);
+      expect(skewedSts.issued()).toBe(1);
+      const date = seen.headers['x-amz-date'];
+      const signedAt = Date.UTC(+date.slice(0, 4), +date.slice(4, 6) - 1, +date.slice(6, 8), +date.slice(9, 11), +date.slice(11, 13), +date.slice(13, 15));
+      expect(Math.abs(signedAt - (Date.now() + ahead))).toBeLessThan(60_000);
+    } finally {
+      await skewedSts.close();
+      await skewedFn.close();
+    }
+  });
+
+  test('STS throttling is retried by the SDK: one session, no error', async () => {
+    const before = sts.issued();
+    const calls = sts.calls.length;
+    sts.failNext('Throttling', 'Rate exceeded', 400);
+    await echo(await client().fetch(`${fn.url}/throttled`));
+    expect(sts.calls.length - calls).toBe(2);
+    expect(sts.issued() - before).toBe(1);
+  });
+
+  test('a session longer than the role allows: STS_FAILED naming durationSeconds', async () => {
+    const err = await client({ roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID, durationSeconds: 7200 }).fetch(`${fn.url}/long`).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STS_FAILED', awsCode: 'ValidationError', status: 400, message: expect.stringMatching(/exceeds the MaxSessionDuration .*lower durationSeconds to at most the role's maximum session duration/) });
+  });
+
+  test('an STS endpoint that never answers fails within timeoutMs', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const err = await client({ stsEndpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 200 }).fetch(`${fn.url}/x`).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'STS_FAILED', message: expect.stringMatching(/^cannot assume role .*: STS did not answer within 200 ms; check stsEndpoint/) });
+      // Three attempts of 200 ms plus the SDK's backoff, not the default 10 s per attempt.
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   test('a wrong ExternalId is AccessDenied, surfaced as STS_FAILED with the fix', async () => {
@@ -286,6 +370,20 @@ describe('source credentials', () => {
     expect(viaRole.iam.userArn).toMatch(/:assumed-role\/orders-caller\/s2s-auth-/);
   });
 
+  test('credentials that have expired are refused before signing, with the fix', async () => {
+    const expiration = new Date(Date.now() - 1000);
+    const fixed = new LambdaUrlClient({ region: REGION, credentials: { ...SOURCE, expiration } });
+    await expect(fixed.fetch(`${fn.url}/old`)).rejects.toMatchObject({ code: 'STS_FAILED', message: `cannot resolve AWS credentials: the credentials expired at ${expiration.toISOString()}; pass fresh ones, or a provider function (such as the AWS SDK's fromIni()) that renews them` });
+    const provider = new LambdaUrlClient({ region: REGION, credentials: async () => ({ ...SOURCE, expiration }) });
+    await expect(provider.sign(`${fn.url}/old`)).rejects.toMatchObject({ code: 'STS_FAILED', message: expect.stringMatching(/the credentials expired at/) });
+    expect(fn.rejected.filter((r) => r.code === 'ExpiredToken')).toEqual([]);
+  });
+
+  test('STS credentials that arrive expired point at the clock', async () => {
+    sts.lifetimeSeconds = -60;
+    await expect(client().fetch(`${fn.url}/old`)).rejects.toMatchObject({ code: 'BAD_RESPONSE', message: expect.stringMatching(/^STS issued credentials for arn:aws:iam::111122223333:role\/orders-caller that expired at .*, before their first use; check this machine's clock/) });
+  });
+
   test('no credentials anywhere is a clear error', async () => {
     await expect(new LambdaUrlClient({ region: REGION }).fetch(`${fn.url}/none`)).rejects.toMatchObject({
       code: 'STS_FAILED',
@@ -311,6 +409,7 @@ describe('option validation', () => {
     ['credentials', { credentials: { accessKeyId: 'AKIA' } as never }, /invalid option 'credentials': must be \{ accessKeyId, secretAccessKey, sessionToken\? \}/],
     ['stsEndpoint', { stsEndpoint: 'http://sts.example.com' }, /invalid option 'stsEndpoint': must be an absolute https:\/\/ URL/],
     ['stsEndpoint', { stsEndpoint: 'not a url' }, /invalid option 'stsEndpoint'/],
+    ['timeoutMs', { timeoutMs: 0 }, /invalid option 'timeoutMs': must be an integer number of milliseconds/],
   ])('%s', (option, bad, message) => {
     const err = thrown(() => client(bad));
     expect(err).toBeInstanceOf(CredentialError);
@@ -326,9 +425,17 @@ describe('option validation', () => {
     expect(() => client({ credentials: { accessKeyId: '', secretAccessKey: 'TOP-SECRET' } })).toThrow(/^(?!.*TOP-SECRET)/);
   });
 
-  test('a URL that is not http(s)', async () => {
-    await expect(client().sign('ftp://example.com/x')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'url' });
-    await expect(client().sign('/relative')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'url' });
+  test.each([
+    ['not http(s)', 'ftp://example.com/x'],
+    ['relative', '/relative'],
+    ['plain http off loopback (the signed headers carry the session token)', 'http://abc.lambda-url.eu-west-1.on.aws/x'],
+    ['a URL object that is not http(s)', new URL('file:///etc/passwd')],
+  ])('a URL that is %s', async (_what, url) => {
+    await expect(client().sign(url)).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'url', message: expect.stringMatching(/must be an absolute https:\/\/ URL/) });
+  });
+
+  test('a malformed %-escape in the query', async () => {
+    await expect(client().sign('https://abc.lambda-url.eu-west-1.on.aws/x?q=100%')).rejects.toMatchObject({ code: 'INVALID_OPTION', option: 'url', message: expect.stringMatching(/malformed %-escape .*write a literal % as %25/) });
   });
 });
 

@@ -12,6 +12,7 @@ import type { LambdaUrlIamAuthorizer } from '../../lib/verify/lambda-url';
  * secret of the credentials it names, and refuses with 403 and an AWS-style message:
  * unknown / mismatched session token, expired credentials, a clock skew over 5 minutes, a body
  * that does not match `x-amz-content-sha256`, or any signed header, path, query or body changed.
+ * The query is canonicalised from the raw query string, as AWS does: '+' is a literal plus.
  */
 
 /** Credentials the server knows, with the IAM identity AWS would attach to them. */
@@ -20,6 +21,8 @@ export interface KnownCredentials {
   readonly secretAccessKey: string;
   readonly sessionToken?: string;
   readonly expiration?: Date;
+  /** When STS issued them (the stand-in's clock); absent for long-term credentials. */
+  readonly issuedAt?: Date;
   /** What Lambda writes into `requestContext.authorizer.iam` for this caller. */
   readonly iam: Required<Pick<LambdaUrlIamAuthorizer, 'accountId' | 'userArn' | 'userId'>>;
 }
@@ -63,6 +66,8 @@ export interface VerifySigV4Options {
   readonly lookup: CredentialLookup;
   /** Largest accepted difference between `x-amz-date` and now. @default 5 minutes (as AWS) */
   readonly maxSkewMs?: number;
+  /** How far this server's clock is ahead of the machine's (negative: behind), to play an AWS a client's clock disagrees with. @default 0 */
+  readonly clockOffsetMs?: number;
 }
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request, ?SignedHeaders=([a-z0-9;._-]+), ?Signature=([0-9a-f]{64})$/;
@@ -85,15 +90,16 @@ export async function verifySigV4(req: { method: string; url: string; headers: h
   if (!date || amzDate.slice(0, 8) !== scopeDate) throw new SigV4Rejection('IncompleteSignature', 'X-Amz-Date is missing or does not match the credential scope date');
   const signingDate = new Date(Date.UTC(+date[1], +date[2] - 1, +date[3], +date[4], +date[5], +date[6]));
   const skew = options.maxSkewMs ?? 5 * 60_000;
-  if (Math.abs(Date.now() - signingDate.getTime()) > skew) {
-    throw new SigV4Rejection('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${new Date(Date.now() - skew).toISOString()}`);
+  const now = Date.now() + (options.clockOffsetMs ?? 0);
+  if (Math.abs(now - signingDate.getTime()) > skew) {
+    throw new SigV4Rejection('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${new Date(now - skew).toISOString()}`);
   }
 
   const known = options.lookup(accessKeyId);
   if (!known || (known.sessionToken ?? undefined) !== header('x-amz-security-token')) {
     throw new SigV4Rejection('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
-  if (known.expiration && known.expiration.getTime() <= Date.now()) {
+  if (known.expiration && known.expiration.getTime() <= now) {
     throw new SigV4Rejection('ExpiredToken', 'The security token included in the request is expired');
   }
 
@@ -111,7 +117,9 @@ export async function verifySigV4(req: { method: string; url: string; headers: h
   }
   const [rawPath, rawQuery = ''] = splitUrl(req.url);
   const query: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(rawQuery)) {
+  for (const pair of rawQuery.split('&').filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const [key, value] = (at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)]).map(decodeURIComponent);
     const seen = query[key];
     query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
@@ -160,7 +168,7 @@ export async function startSigV4Server(options: SigV4ServerOptions): Promise<Sig
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       void answer(req, body).then((reply) => {
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+        res.writeHead(reply.status, { 'content-type': 'application/json', date: new Date(Date.now() + (options.clockOffsetMs ?? 0)).toUTCString(), ...reply.headers });
         res.end(reply.body);
       });
     });

@@ -17,6 +17,8 @@ export interface StandInRole {
   readonly roleArn: string;
   /** When set, AssumeRole must carry exactly this ExternalId (`sts:ExternalId` condition). */
   readonly externalId?: string;
+  /** The role's MaxSessionDuration: a longer DurationSeconds is a ValidationError, as in IAM. @default 3600 (IAM's default) */
+  readonly maxSessionSeconds?: number;
 }
 
 export interface StsOptions {
@@ -26,6 +28,12 @@ export interface StsOptions {
   readonly sourceCredentials: readonly { readonly accessKeyId: string; readonly secretAccessKey: string; readonly accountId?: string }[];
   /** Roles that may be assumed; any other RoleArn is AccessDenied. */
   readonly roles: readonly StandInRole[];
+  /**
+   * How far the stand-in's clock is ahead of this machine's (negative: behind): it then checks
+   * signatures, dates its answers (`Date` header) and sets expirations by that clock, as an AWS a
+   * client's clock disagrees with. Give a function URL stand-in the same offset. @default 0
+   */
+  readonly clockOffsetMs?: number;
 }
 
 /** One AssumeRole call as received (parameters as sent on the wire). */
@@ -69,13 +77,14 @@ export async function startSts(options: StsOptions): Promise<Sts> {
   const calls: AssumeRoleCall[] = [];
   const failures: { code: string; message: string; status: number }[] = [];
   let issued = 0;
+  const now = () => Date.now() + (options.clockOffsetMs ?? 0);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       void handle(req, Buffer.concat(chunks)).then(({ status, xml }) => {
-        res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+        res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID(), date: new Date(now()).toUTCString() });
         res.end(xml);
       });
     });
@@ -90,7 +99,7 @@ export async function startSts(options: StsOptions): Promise<Sts> {
     calls.push(call);
     let caller: KnownCredentials;
     try {
-      caller = await verifySigV4({ method: req.method, url: req.url ?? '/', headers: req.headers }, body, { service: 'sts', region, lookup: (id) => known.get(id) });
+      caller = await verifySigV4({ method: req.method, url: req.url ?? '/', headers: req.headers }, body, { service: 'sts', region, lookup: (id) => known.get(id), clockOffsetMs: options.clockOffsetMs });
     } catch (err) {
       if (err instanceof SigV4Rejection) return error(403, err.code, err.message);
       throw err;
@@ -104,6 +113,7 @@ export async function startSts(options: StsOptions): Promise<Sts> {
     const session = call.RoleSessionName ?? '';
     if (!/^[\w+=,.@-]{2,64}$/.test(session)) return error(400, 'ValidationError', '1 validation error detected: Value at \'roleSessionName\' failed to satisfy constraint');
     const duration = Number(call.DurationSeconds ?? 3600);
+    if (duration > (role.maxSessionSeconds ?? 3600)) return error(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
     const lifetime = sts.lifetimeSeconds ?? duration;
     const [, accountId, roleName] = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(role.roleArn)!;
     const roleId = `AROA${randomBytes(8).toString('hex').toUpperCase()}`;
@@ -112,7 +122,8 @@ export async function startSts(options: StsOptions): Promise<Sts> {
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(60).toString('base64'),
       // STS states expirations in whole seconds; round up so a session never lives less than asked.
-      expiration: new Date(Math.ceil(Date.now() / 1000 + lifetime) * 1000),
+      expiration: new Date(Math.ceil(now() / 1000 + lifetime) * 1000),
+      issuedAt: new Date(now()),
       iam: { accountId, userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`, userId: `${roleId}:${session}` },
     };
     known.set(credentials.accessKeyId, credentials);

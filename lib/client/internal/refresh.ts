@@ -26,11 +26,18 @@ export class Refreshing<T> {
   private current?: Fresh<T>;
   private pending?: Promise<T>;
 
-  constructor(private readonly load: () => Promise<Fresh<T>>) {}
+  /**
+   * @param load fetches a value and says when to replace it
+   * @param clock the epoch-ms clock `refreshAt` is read against (the loader's clock, e.g. skew-corrected)
+   */
+  constructor(
+    private readonly load: () => Promise<Fresh<T>>,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** The cached value if it is still fresh, without allocating a promise (the signing hot path). */
   peek(): T | undefined {
-    return this.current && Date.now() < this.current.refreshAt ? this.current.value : undefined;
+    return this.current && this.clock() < this.current.refreshAt ? this.current.value : undefined;
   }
 
   get(): Promise<T> {
@@ -73,13 +80,13 @@ export interface TokenInfo {
  * lifetime is used once and not cached; one that arrives already expired is refused, since
  * every request made with it would fail (usually a wrong clock here or at the server).
  */
-export function tokenCache(what: string, fetchToken: () => Promise<TokenInfo>): Refreshing<TokenInfo> {
+export function tokenCache(what: string, fetchToken: () => Promise<TokenInfo>, clock: () => number = Date.now): Refreshing<TokenInfo> {
   return new Refreshing(async () => {
     const info = await fetchToken();
-    const now = Date.now();
+    const now = clock();
     if (info.expiresAt && info.expiresAt.getTime() <= now) {
       throw new CredentialError('BAD_RESPONSE', `the ${what} received expired at ${info.expiresAt.toISOString()}, before it arrived; check this machine's clock`);
     }
     return { value: info, refreshAt: info.expiresAt ? refreshTime(info.expiresAt.getTime(), now) : now };
-  });
+  }, clock);
 }
