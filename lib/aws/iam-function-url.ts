@@ -229,7 +229,8 @@ export class IamFunctionUrl extends Construct {
    * The condition keeps the grant from allowing direct invokes, which could carry a forged
    * caller identity. A grantee in another account also gets the matching
    * `AWS::Lambda::Permission` resources (`FunctionUrlAuthType`, `InvokedViaFunctionUrl`).
-   * Granting the same principal again returns the first grant and adds nothing.
+   * Granting the same principal again returns the first grant and adds nothing. Every principal
+   * (`AnyPrincipal`, `'*'`) is refused: with `AWS_IAM` auth that still admits any AWS account.
    *
    * @returns one grant covering both statements (or both permissions), so `applyBefore()` and
    * `assertSuccess()` see the whole of it

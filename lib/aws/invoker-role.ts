@@ -30,7 +30,10 @@ export interface InvokerRoleProps {
 
   /**
    * ARNs of IAM roles that may assume this role, e.g.
-   * `arn:aws:iam::123456789012:role/orders-service`. Narrower than `trustedAccounts`.
+   * `arn:aws:iam::123456789012:role/orders-service`. Narrower than `trustedAccounts`. Each role
+   * must exist when this stack deploys (IAM refuses a trust policy naming an unknown role), and
+   * IAM pins it by its unique ID: a role deleted and re-created under the same name is no longer
+   * trusted until this role's trust policy is written again.
    * @default - none
    */
   readonly trustedRoleArns?: string[];

@@ -49,12 +49,13 @@ describe('against a real oidc-provider', () => {
     expect((await oidc.tokenRequests()) - before).toBe(1);
   });
 
-  test('a token living less than the 5-minute margin is refreshed at half its life', async () => {
+  // The exact rule (kept until half life) is proven on a fake clock in refresh.test.ts; here only
+  // lower-bounded waits, so a slow machine cannot turn the check around.
+  test('a token living less than the 5-minute margin is replaced once past half its life', async () => {
     const s = source({ resource: SHORT });
     const before = await oidc.tokenRequests();
     const first = await s.getToken();
     expect(decodeJwt(first).aud).toBe(SHORT);
-    expect(await s.getToken()).toBe(first);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await s.getToken()).not.toBe(first);
     expect((await oidc.tokenRequests()) - before).toBe(2);

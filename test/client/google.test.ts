@@ -117,12 +117,13 @@ describe('GoogleIdTokenSource with a service-account key (JWT-bearer exchange)',
     expect(info.expiresAt!.getTime()).toBe(decodeJwt(tokens[0]).exp! * 1000);
   });
 
-  test('a token shorter-lived than the 5-minute margin is refreshed at half its life', async () => {
+  // The exact rule (kept until half life) is proven on a fake clock in refresh.test.ts; here only
+  // lower-bounded waits, so a slow machine cannot turn the check around.
+  test('a token shorter-lived than the 5-minute margin is replaced once past half its life', async () => {
     google.idTokenLifetimeSec = 2;
     const s = source();
     const before = google.requests.token;
     const first = await s.getToken();
-    expect(await s.getToken()).toBe(first);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await s.getToken()).not.toBe(first);
     expect(google.requests.token - before).toBe(2);
