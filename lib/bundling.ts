@@ -71,15 +71,8 @@ export function bundleEntry(options: BundleOptions): Bundle {
   }
 
   const hash = createHash('sha256').update(code).digest('hex');
-  const dir = path.join(os.tmpdir(), 's2s-auth-bundles', hash);
-  const file = path.join(dir, 'index.js');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(dir, { recursive: true });
-    // Write-then-rename so a concurrent synth never deploys a half-written file.
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, code);
-    fs.renameSync(tmp, file);
-  }
+  const dir = path.join(privateCacheDir('s2s-auth-bundles'), hash);
+  writeOnce(dir, 'index.js', code);
   const bundle = { dir, hash };
   bundleCache.set(key, bundle);
   return bundle;
@@ -105,5 +98,53 @@ function packageRoot(): string {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 's2s-auth') return (root = dir);
     if (path.dirname(dir) === dir) throw new Error(`s2s-auth: cannot find the package root above ${__dirname}`);
+  }
+}
+
+const cacheDirs = new Map<string, string>();
+
+/**
+ * A per-user directory under the system temp directory for content-addressed build outputs.
+ * What is found there gets deployed, so it must be writable by this user alone: on a shared
+ * /tmp another user could otherwise plant a file under a predictable hash (the reference
+ * handlers' hashes are public).
+ */
+export function privateCacheDir(name: string): string {
+  const known = cacheDirs.get(name);
+  if (known) return known;
+  const uid = process.getuid?.();
+  // Windows has no getuid, and its temp directory is already per user.
+  const dir = path.join(os.tmpdir(), uid === undefined ? name : `${name}-${uid}`);
+  mkdirIfMissing(dir, 0o700);
+  if (uid !== undefined) {
+    const stat = fs.lstatSync(dir);
+    if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
+      throw new Error(`s2s-auth: ${dir} must be a directory owned by uid ${uid} and closed to other users (mode 700); it is not, so what it holds cannot be trusted. Remove it and synthesize again.`);
+    }
+  }
+  cacheDirs.set(name, dir);
+  return dir;
+}
+
+/**
+ * Writes `data` to `dir/name` unless that file already holds exactly these bytes.
+ * Write-then-rename: a concurrent synth sees no file or the whole one, never half of it.
+ */
+export function writeOnce(dir: string, name: string, data: Uint8Array): string {
+  const file = path.join(dir, name);
+  if (fs.existsSync(file) && Buffer.from(data).equals(fs.readFileSync(file))) return file;
+  // Not recursive: a cache root removed since it was checked must not come back open to others.
+  mkdirIfMissing(dir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+  return file;
+}
+
+function mkdirIfMissing(dir: string, mode?: number): void {
+  try {
+    fs.mkdirSync(dir, { mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }

@@ -46,3 +46,13 @@ test('AuthError maps codes to HTTP statuses', () => {
 test('jose (ESM-only) loads under jest', () => {
   expect(decodeProtectedHeader('eyJhbGciOiJFUzI1NiJ9.e30.x')).toEqual({ alg: 'ES256' });
 });
+
+test('bundles live in a per-user directory closed to other users', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's2s-bundle-perm-'));
+  const entry = path.join(dir, 'h.js');
+  fs.writeFileSync(entry, 'exports.handler = () => 1;\n');
+  const bundle = bundleEntry({ entry, target: 'node22' });
+  const root = path.dirname(bundle.dir);
+  expect(path.basename(root)).toBe(`s2s-auth-bundles-${process.getuid!()}`);
+  expect(fs.statSync(root).mode & 0o077).toBe(0);
+});

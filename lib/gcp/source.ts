@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Bundle } from '../bundling';
+import { privateCacheDir, writeOnce, type Bundle } from '../bundling';
 import { zipSync } from './zip';
 
 /** A Cloud Functions source archive: the bundle's `index.js` plus a `package.json`, zipped. */
@@ -35,50 +34,14 @@ export function functionSourceArchive(bundle: Bundle, nodeMajor: number): Functi
   const cached = archiveCache.get(hash);
   if (cached) return cached;
 
-  const dir = path.join(archiveRoot(), hash);
-  const file = path.join(dir, 'archive.zip');
-  if (!fs.existsSync(file)) {
-    const code = fs.readFileSync(path.join(bundle.dir, 'index.js'));
-    // The object name promises this content: never zip a file that changed since it was hashed.
-    if (createHash('sha256').update(code).digest('hex') !== bundle.hash) {
-      throw new Error(`s2s-auth: ${path.join(bundle.dir, 'index.js')} changed after it was bundled (sha256 differs); synthesize again`);
-    }
-    // Not recursive: a root removed since it was checked must not come back open to others.
-    mkdirIfMissing(dir);
-    // Write-then-rename: a concurrent synth sees no file or the whole one, never half of it.
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, zipSync([{ name: 'index.js', data: code }, { name: 'package.json', data: Buffer.from(manifest) }]));
-    fs.renameSync(tmp, file);
+  const code = fs.readFileSync(path.join(bundle.dir, 'index.js'));
+  // The object name promises this content: never zip a file that changed since it was hashed.
+  if (createHash('sha256').update(code).digest('hex') !== bundle.hash) {
+    throw new Error(`s2s-auth: ${path.join(bundle.dir, 'index.js')} changed after it was bundled (sha256 differs); synthesize again`);
   }
+  const archive = zipSync([{ name: 'index.js', data: code }, { name: 'package.json', data: Buffer.from(manifest) }]);
+  const file = writeOnce(path.join(privateCacheDir('s2s-auth-gcp-archives'), hash), 'archive.zip', archive);
   const source = { file, hash };
   archiveCache.set(hash, source);
   return source;
-}
-
-let root: string | undefined;
-
-/**
- * Archives found here are deployed as they are, so the directory must be writable by this user
- * alone: on a shared /tmp, another user could otherwise plant an archive under a predictable
- * hash (the reference handlers' hashes are public).
- */
-function archiveRoot(): string {
-  if (root) return root;
-  const uid = process.getuid?.();
-  if (uid === undefined) return (root = path.join(os.tmpdir(), 's2s-auth-gcp-archives')); // Windows: the temp directory is per user
-  const dir = path.join(os.tmpdir(), `s2s-auth-gcp-archives-${uid}`);
-  mkdirIfMissing(dir, 0o700);
-  const stat = fs.lstatSync(dir);
-  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0) {
-    throw new Error(`s2s-auth: ${dir} must be a directory owned by uid ${uid} and closed to other users (mode 700); it is not, so archives in it cannot be trusted. Remove it and synthesize again.`);
-  }
-  return (root = dir);
-}
-
-function mkdirIfMissing(dir: string, mode?: number): void {
-  try {
-    fs.mkdirSync(dir, { mode });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
 }
