@@ -63,6 +63,17 @@ export interface SignedRequest {
   readonly body?: string | Uint8Array | ArrayBuffer | ArrayBufferView;
 }
 
+/** A request URL, parsed into what the signer needs. */
+interface Target {
+  readonly href: string;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly host: string;
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | string[]>>;
+}
+
+const MAX_TARGETS = 256;
 // The signer instantiates this per hash/HMAC, as the AWS SDK does.
 const SHA256 = Hash.bind(null, 'sha256');
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -92,6 +103,7 @@ export class LambdaUrlClient {
   private readonly signers: Refreshing<SignatureV4>;
   /** AWS's time as best known here, epoch ms. */
   private readonly now: () => number;
+  private readonly targets = new Map<string, Target>();
 
   constructor(options: LambdaUrlClientOptions) {
     const { region, roleArn, externalId, sessionName, durationSeconds, sourceIdentity, credentials, stsEndpoint } = options ?? ({} as LambdaUrlClientOptions);
@@ -166,16 +178,31 @@ export class LambdaUrlClient {
    * first, the signature covers the body's SHA-256.
    */
   async sign(input: string | URL, init: RequestInit = {}): Promise<SignedRequest> {
-    // Signed headers carry the session token: plain http only where it cannot be overheard.
-    const url = endpointUrl('url', typeof input === 'string' ? input : input?.href);
+    const target = this.target(typeof input === 'string' ? input : input?.href);
     const headers = headersOf(init.headers);
     const body = isBuffered(init.body) ? await bufferBody(init.body, headers) : signableBody(init.body, headers);
-    headers.host = url.host;
-    const query = url.search === '' ? undefined : queryOf(url.search);
+    headers.host = target.host;
     const signer = this.signers.peek() ?? (await this.signers.get());
     const method = (init.method ?? 'GET').toUpperCase();
-    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, path: url.pathname, query, headers, body }, { signingDate: new Date(this.now()) });
-    return { url: url.href, method, headers: signed.headers, body };
+    const { protocol, hostname, path, query } = target;
+    const signed = await signer.sign({ method, protocol, hostname, path, query, headers, body }, { signingDate: new Date(this.now()) });
+    return { url: target.href, method, headers: signed.headers, body };
+  }
+
+  // Callers sign the same few URLs over and over: parsing them once keeps signing close to the
+  // bare signer's cost. Bounded, oldest entry out first.
+  private target(input: string | undefined): Target {
+    const key = String(input);
+    let target = this.targets.get(key);
+    if (!target) {
+      // Signed headers carry the session token: plain http only where it cannot be overheard.
+      const url = endpointUrl('url', input);
+      const query = url.search === '' ? undefined : queryOf(url.search);
+      target = Object.freeze({ href: url.href, protocol: url.protocol, hostname: url.hostname, host: url.host, path: url.pathname, query });
+      if (this.targets.size >= MAX_TARGETS) this.targets.delete(this.targets.keys().next().value!);
+      this.targets.set(key, target);
+    }
+    return target;
   }
 
   /**
@@ -198,7 +225,7 @@ function isCredentials(value: unknown): value is AwsCredentials {
 
 // SigV4 canonicalises the query as sent, where '+' is a literal plus (%2B); URLSearchParams
 // would decode it to a space and sign a query AWS never sees.
-function queryOf(search: string): Record<string, string | string[]> {
+function queryOf(search: string): Readonly<Record<string, string | string[]>> {
   const query: Record<string, string | string[]> = {};
   for (const pair of search.slice(1).split('&')) {
     if (pair === '') continue;
@@ -208,7 +235,9 @@ function queryOf(search: string): Record<string, string | string[]> {
     const seen = query[key];
     query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
-  return query;
+  // Shared by every request to this URL: the signer copies it, nothing may change it.
+  for (const value of Object.values(query)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(query);
 }
 
 function decodeQuery(text: string): string {
