@@ -32,8 +32,10 @@ export interface BundleOptions {
   readonly path?: string;
 }
 
-// Explicit per-process cache: 50 functions on one entry bundle once.
-const bundleCache = new Map<string, Bundle>();
+// Explicit per-process cache: 50 functions on one entry bundle once. An entry is reused only
+// while every file esbuild read for it is unchanged, so a long-running process (tests, watch)
+// never deploys a stale bundle after an imported file changes.
+const bundleCache = new Map<string, { bundle: Bundle; inputs: ReadonlyArray<readonly [string, number]> }>();
 
 /** Bundles `entry` into a content-addressed directory, once per distinct entry and options. */
 export function bundleEntry(options: BundleOptions): Bundle {
@@ -43,11 +45,12 @@ export function bundleEntry(options: BundleOptions): Bundle {
     throw new ValidationError(prop, 'must be the path of an existing handler file (.ts or .js), resolved from the current directory', options.entry, options.path);
   }
   const externals = [...(options.externals ?? [])].sort();
-  const key = JSON.stringify([entry, fs.statSync(entry).mtimeMs, options.target, externals]);
+  const key = JSON.stringify([entry, options.target, externals]);
   const cached = bundleCache.get(key);
-  if (cached) return cached;
+  if (cached && cached.inputs.every(([file, mtime]) => mtimeOf(file) === mtime)) return cached.bundle;
 
   let code: Uint8Array;
+  let inputs: Array<readonly [string, number]>;
   try {
     const result = buildSync({
       entryPoints: [entry],
@@ -61,8 +64,13 @@ export function bundleEntry(options: BundleOptions): Bundle {
       write: false,
       logLevel: 'silent',
       absWorkingDir: path.dirname(entry),
+      metafile: true,
     });
     code = result.outputFiles[0].contents;
+    inputs = Object.keys(result.metafile.inputs).map((file) => {
+      const absolute = path.resolve(path.dirname(entry), file);
+      return [absolute, mtimeOf(absolute)] as const;
+    });
   } catch (err) {
     const failure = err as BuildFailure;
     const first = failure.errors?.[0];
@@ -74,8 +82,16 @@ export function bundleEntry(options: BundleOptions): Bundle {
   const dir = path.join(privateCacheDir('s2s-auth-bundles'), hash);
   writeOnce(dir, 'index.js', code);
   const bundle = { dir, hash };
-  bundleCache.set(key, bundle);
+  bundleCache.set(key, { bundle, inputs });
   return bundle;
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return Number.NaN; // gone: never equal, so the entry is rebuilt (and fails clearly if needed)
+  }
 }
 
 /** Names of the reference handlers built into `dist/handlers/<name>/index.js` by `npm run build`. */

@@ -56,3 +56,18 @@ test('bundles live in a per-user directory closed to other users', () => {
   expect(path.basename(root)).toBe(`s2s-auth-bundles-${process.getuid!()}`);
   expect(fs.statSync(root).mode & 0o077).toBe(0);
 });
+
+test('a changed import rebuilds the bundle in the same process', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 's2s-bundle-import-'));
+  const entry = path.join(dir, 'h.ts');
+  const dep = path.join(dir, 'dep.ts');
+  fs.writeFileSync(dep, 'export const answer = 1;\n');
+  fs.writeFileSync(entry, "import { answer } from './dep';\nexport const handler = () => answer;\n");
+  const first = bundleEntry({ entry, target: 'node22' });
+  expect(bundleEntry({ entry, target: 'node22' })).toBe(first);
+  fs.writeFileSync(dep, 'export const answer = 2;\n');
+  fs.utimesSync(dep, new Date(), new Date(Date.now() + 5000)); // a coarse file system clock must not hide the change
+  const second = bundleEntry({ entry, target: 'node22' });
+  expect(second.hash).not.toBe(first.hash);
+  expect(fs.readFileSync(path.join(second.dir, 'index.js'), 'utf8')).toContain('2');
+});
