@@ -105,6 +105,32 @@ describe('parseJwt', () => {
     expect(t.indexOf('.', ctx.dot2 + 1)).toBe(-1);
   });
 
+  // Buffer's base64url decoder is lenient; parseJwt must refuse what a strict decoder would.
+  test.each([
+    ['a character above U+00FF that the decoder reads as "A"', (t: string, i: number) => t.slice(0, i) + '\u0141' + t.slice(i + 1)],
+    ['a Latin-1 character', (t: string, i: number) => t.slice(0, i) + '\u00e9' + t.slice(i + 1)],
+    ['a standard base64 "+"', (t: string, i: number) => t.slice(0, i) + '+' + t.slice(i + 1)],
+    ['a standard base64 "/"', (t: string, i: number) => t.slice(0, i) + '/' + t.slice(i + 1)],
+    ['an "=" inside', (t: string, i: number) => t.slice(0, i) + '=' + t.slice(i + 1)],
+  ])('%s in any segment is MALFORMED_TOKEN', async (_name, corrupt) => {
+    const t = await token();
+    const [h, p] = t.split('.');
+    // Replace an 'A'-like position in the header, the payload and the signature in turn.
+    for (const at of [2, h.length + 1 + 2, h.length + p.length + 2 + 2]) {
+      expect(() => parseJwt(corrupt(t, at), 8192, 0)).toThrow(expect.objectContaining({ code: 'MALFORMED_TOKEN', message: expect.stringContaining('base64url alphabet') }));
+    }
+  });
+
+  test('a dot inside the signature counts as a fourth segment', async () => {
+    const t = await token();
+    expect(() => parseJwt(`${t.slice(0, -4)}.${t.slice(-3)}`, 8192, 0)).toThrow(expect.objectContaining({ code: 'MALFORMED_TOKEN', message: expect.stringContaining('4 segment(s)') }));
+  });
+
+  test('the signature is decoded once, for the signature check', async () => {
+    const t = await token();
+    expect(parseJwt(t, 8192, 0).signature).toEqual(Buffer.from(t.split('.')[2], 'base64url'));
+  });
+
   test('the size limit is configurable per verifier', async () => {
     const t = await token();
     const verifier = new IapVerifier({ audience: AUD, jwksUrl, keySetCache: new KeySetCache(), maxTokenBytes: t.length - 1 });
