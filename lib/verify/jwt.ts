@@ -401,24 +401,38 @@ export function claimsCheck(build: (payload: Readonly<Record<string, unknown>>, 
  * Verified tokens by their full text, least recently used evicted first. Entries hold only
  * successes; `get` re-checks expiry with the same rule as the `exp` check and drops entries
  * older than `maxAgeSec`, so a removed key stops being honoured within that time.
+ *
+ * Recency is approximate, so that most hits are one Map lookup and two number compares: a
+ * hit moves its entry to the young end only when at least half the capacity of inserts or
+ * moves happened since it was last placed there. An entry is evicted only once `maxEntries`
+ * placements have followed it, so one hit at least every `maxEntries / 2` placements keeps it.
  */
 export class VerifiedTokenCache<C> {
-  private readonly entries = new Map<string, { claims: C; exp: number; until: number }>();
+  private readonly entries = new Map<string, { claims: C; exp: number; until: number; placed: number }>();
+  /** Counts inserts and moves: an entry's age in placements is `placements - entry.placed`. */
+  private placements = 0;
 
   constructor(readonly maxEntries: number, readonly maxAgeSec = 300) {}
 
   get(token: string, now: number, skew: number): C | undefined {
     const entry = this.entries.get(token);
     if (entry === undefined) return undefined;
-    this.entries.delete(token);
-    if (now >= entry.until || isExpired(entry.exp, now, skew)) return undefined;
-    this.entries.set(token, entry);
+    if (now >= entry.until || isExpired(entry.exp, now, skew)) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    if (this.placements - entry.placed >= this.maxEntries >> 1) {
+      this.entries.delete(token);
+      this.entries.set(token, entry);
+      entry.placed = ++this.placements;
+    }
     return entry.claims;
   }
 
   set(token: string, claims: C, exp: number, now: number): void {
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { claims, exp, until: now + this.maxAgeSec });
+    // A token verified twice at once is replaced (and moved); otherwise the oldest makes room.
+    if (!this.entries.delete(token) && this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, exp, until: now + this.maxAgeSec, placed: ++this.placements });
   }
 
   get size(): number {

@@ -73,6 +73,27 @@ describe('verified-token cache', () => {
     expect(cache.get('c', now, 0)).toBe('C');
   });
 
+  test('an entry hit at least once per half the capacity of inserts is never evicted, and size stays bounded', () => {
+    const cache = new VerifiedTokenCache<number>(8);
+    const now = nowSec();
+    cache.set('hot', -1, now + 60, now);
+    for (let i = 0; i < 100; i++) {
+      cache.set(`cold-${i}`, i, now + 60, now);
+      if (i % 4 === 3) expect(cache.get('hot', now, 0)).toBe(-1);
+      expect(cache.size).toBeLessThanOrEqual(8);
+    }
+    expect(cache.get('cold-91', now, 0)).toBeUndefined(); // the cold ones rotate out, oldest first
+    expect(cache.get('cold-99', now, 0)).toBe(99);
+  });
+
+  test('an expired hit is dropped, not kept', () => {
+    const cache = new VerifiedTokenCache<string>(2);
+    const now = nowSec();
+    cache.set('t', 'T', now + 10, now);
+    expect(cache.get('t', now + 10, 0)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
   test('tokenCacheSize 0 disables it', async () => {
     const keys = new KeySetCache();
     const verifier = new IapVerifier({ audience: AUD, jwksUrl, keySetCache: keys, tokenCacheSize: 0 });
