@@ -59,7 +59,7 @@ export function synthSection(scale: Scale): Table[] {
     const perEntry = (best('distinct', top) - shared) / (top - 1);
     table.note(`${cloud}: ${top} functions on one shared entry took ${(shared / reference).toFixed(2)}× the reference-handler time (target ≤ ${SHARED_LIMIT}×: ${verdict(shared <= reference * SHARED_LIMIT)}); each further distinct entry added ${Math.round(perEntry)} ms (one esbuild bundle each).`);
   }
-  table.note(`One process per cloud, construct libraries loaded once; every app starts with a cold bundle cache (entry files no earlier app used). Wall time, since esbuild and cdktf's zip run in their own processes.`);
+  table.note(`One process per cloud, construct libraries loaded once; every app starts with a cold bundle cache (entry files no earlier app used). Wall time, since esbuild runs in its own process.`);
 
   const examples = new Table('Synth: the example apps of bin/ (the app part of `npm run synth`), fresh process', ['app', 'wall time, process start to exit']);
   for (const [name, file, outVar] of [['bin/aws-app.ts (`cdk synth`)', 'aws-app.js', 'CDK_OUTDIR'], ['bin/gcp-app.ts (`cdktf synth`)', 'gcp-app.js', 'CDKTF_OUTDIR']] as const) {
