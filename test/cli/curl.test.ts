@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startSigV4Server, type SigV4Server, type VerifiedRequest } from '../peers/sigv4-server';
 import { startSts, type Sts } from '../peers/sts';
 import { assertBuilt, closedUrl, s2s, tempFile } from './support';
@@ -10,6 +12,11 @@ const EXTERNAL_ID = 'partner-7f3a:2024';
 
 let sts: Sts;
 let fn: SigV4Server;
+// Answers that only the CLI's output handling cares about (bytes, redirects, silence), so no
+// signature check: the signed path is covered against `fn`.
+let raw: http.Server;
+let rawUrl: string;
+const BINARY = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x80]);
 
 // Echoes what the function URL received, minus the signature and session token, so any
 // credential found in the command's output was printed by the command itself.
@@ -27,10 +34,19 @@ beforeAll(async () => {
   assertBuilt();
   sts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: [{ roleArn: ROLE }, { roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID }] });
   fn = await startSigV4Server({ region: REGION, lookup: sts.lookup, handle: echo });
+  raw = http.createServer((req, res) => {
+    if (req.url === '/binary') res.writeHead(200, { 'content-type': 'image/png' }).end(BINARY);
+    else if (req.url === '/moved') res.writeHead(302, { location: 'https://elsewhere.example.com/login' }).end('moved');
+    // '/silent' never answers: only --max-time ends the request.
+  });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await sts?.close();
   await fn?.close();
+  raw?.closeAllConnections();
+  await new Promise((resolve) => raw?.close(resolve));
 });
 
 /** What a user on a machine with source credentials sets; STS goes to the stand-in, as the AWS SDK reads it. */
@@ -102,6 +118,37 @@ describe('s2s curl', () => {
     const out = JSON.parse(res.stdout) as { status: number; statusText: string; headers: Record<string, string>; body: string };
     expect(out).toMatchObject({ status: 200, statusText: 'OK', headers: { 'x-trace': 'abc' } });
     expect(JSON.parse(out.body)).toMatchObject({ method: 'DELETE', path: '/ping' });
+  });
+
+  test('--json keeps a binary body intact as base64 and says so; a UTF-8 body stays text', async () => {
+    const res = await s2s(['curl', `${rawUrl}/binary`, '--region', REGION, '--json'], { env: env() });
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    const out = JSON.parse(res.stdout) as { body: string; bodyEncoding: string };
+    expect(out.bodyEncoding).toBe('base64');
+    expect(Buffer.from(out.body, 'base64').equals(BINARY)).toBe(true);
+
+    const text = JSON.parse((await s2s(['curl', `${fn.url}/ping`, '--region', REGION, '--json'], { env: env() })).stdout) as { body: string; bodyEncoding: string };
+    expect(text.bodyEncoding).toBe('utf8');
+    expect(JSON.parse(text.body)).toMatchObject({ path: '/ping' });
+  });
+
+  test('without --json a binary body is written byte for byte', async () => {
+    const res = await s2s(['curl', `${rawUrl}/binary`, '--region', REGION], { env: env() });
+    expect(res.code).toBe(0);
+    expect(res.stdoutBytes.equals(BINARY)).toBe(true);
+  });
+
+  test('a redirect is not followed: the 3xx answer is printed, its Location named on stderr, exit 0', async () => {
+    const res = await s2s(['curl', `${rawUrl}/moved`, '--region', REGION], { env: env() });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('moved');
+    expect(res.stderr).toBe('s2s curl: HTTP 302 redirect to https://elsewhere.example.com/login not followed (a SigV4 signature is valid only for its own URL); call that URL if you trust it\n');
+  });
+
+  test('--max-time ends a request that gets no answer: exit 1 saying so', async () => {
+    const res = await s2s(['curl', `${rawUrl}/silent`, '--region', REGION, '-m', '0.5'], { env: env() });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(`s2s curl: no complete answer from ${rawUrl} within --max-time 0.5 s\n`);
   });
 
   test('--data-file sends a file, or stdin with -, byte for byte', async () => {
@@ -181,6 +228,8 @@ describe('s2s curl', () => {
     [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '-X', 'GET', '-d', 'x'], 'a GET request cannot have a body; drop --data / --data-file or pass -X POST'],
     [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '-X', 'GE T'], '--request "GE T" is not an HTTP method, e.g. -X PUT'],
     [['curl', 'http://127.0.0.1:9/', '--region'], "Option '--region <value>' argument missing"],
+    [['curl', 'http://127.0.0.1:9/', '--region', 'eu-west-1', '--max-time', '0'], '--max-time must be a number of seconds between 0 and 86400'],
+    [['curl', 'http://orders.example.com/', '--region', 'eu-west-1'], "URL: invalid option 'url': must be an absolute https:// URL (http:// only for localhost / 127.0.0.1)"],
   ])('usage error %j exits 2 and says what to fix', async (args, message) => {
     const res = await s2s(args, { env: env() });
     expect(res.code).toBe(2);

@@ -18,6 +18,8 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 's2s-cli-home-'));
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;
+  /** stdout as the bytes written, for binary output. */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -30,14 +32,17 @@ export interface CliOptions {
 export function s2s(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const env = { PATH: process.env.PATH, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...options.env };
   const child = spawn(process.execPath, [entry, ...args], { env, cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
+  const stdout: Buffer[] = [];
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(options.stdin ?? '');
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('close', (code) => {
+      const stdoutBytes = Buffer.concat(stdout);
+      resolve({ code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr });
+    });
   });
 }
 
