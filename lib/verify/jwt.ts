@@ -33,6 +33,11 @@ export interface CheckResult {
   readonly detail?: string;
   /** The AuthError code `verify` rejects with when this is the first failed check. */
   readonly code?: AuthErrorCode;
+  /**
+   * What lies behind a safe `detail`, from the AuthError's `cause` chain (e.g. the key URL and
+   * the network error behind KEYS_UNAVAILABLE): for the operator running `explain`, never for callers.
+   */
+  readonly cause?: string;
 }
 
 /** What every verifier offers; the adapters in `adapters.ts` need nothing else. */
@@ -535,13 +540,24 @@ export abstract class JwtVerifier<C> implements Verifier<C> {
         results.push({ name: check.name, ok: false, expected, actual: 'not evaluated', detail: `not evaluated because "${blocker}" failed` });
       } else if (error) {
         failed.add(check.name);
-        results.push({ name: check.name, ok: false, expected, actual: check.actual(ctx), detail: error.message, code: error.code });
+        const cause = causeChain(error.cause);
+        results.push({ name: check.name, ok: false, expected, actual: check.actual(ctx), detail: error.message, code: error.code, ...(cause ? { cause } : {}) });
       } else {
         results.push({ name: check.name, ok: true, expected, actual: check.actual(ctx) });
       }
     }
     return results;
   }
+}
+
+/** "GET URL failed: fetch failed: connect ECONNREFUSED ...": each message of a cause chain once. */
+function causeChain(cause: unknown): string | undefined {
+  const messages: string[] = [];
+  for (let c = cause; c !== undefined && c !== null && messages.length < 5; c = (c as { cause?: unknown }).cause) {
+    const message = c instanceof Error ? c.message : String(c);
+    if (message !== '' && !messages.includes(message)) messages.push(message);
+  }
+  return messages.length === 0 ? undefined : messages.join(': ');
 }
 
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
