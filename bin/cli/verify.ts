@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
-  AccessTokenVerifier, AUTH_ERROR_STATUS, GoogleIdTokenVerifier, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
+  AccessTokenVerifier, AUTH_ERROR_STATUS, CLOUD_RUN_REMOVED_SIGNATURE, GoogleIdTokenVerifier, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
 } from '../../lib/verify';
 import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
 
@@ -13,14 +13,17 @@ const DESCRIPTION = [
   'Pass the token as an argument, or - to read it from stdin (keeps it out of the process list). A leading "Bearer " is ignored.',
 ];
 
-/** Builds a verifier from the parsed options; the library's TypeError/RangeError become usage errors naming the flag. */
-type Build<O extends OptionSpecs> = (values: Parsed<O & { 'clock-tolerance': typeof CLOCK_TOLERANCE }>['values']) => Verifier<unknown>;
+/** What a command explains a token with: a verifier, or one that explains as a request would be verified. */
+type Explainer = Pick<Verifier<unknown>, 'explain'>;
+
+/** Builds the explainer from the parsed options; the library's TypeError/RangeError become usage errors naming the flag. */
+type Build<O extends OptionSpecs> = (values: Parsed<O & { 'clock-tolerance': typeof CLOCK_TOLERANCE }>['values']) => Explainer;
 
 function verifyCommand<O extends OptionSpecs>(spec: { name: string; summary: string; options: O; examples: readonly string[] }, flags: Readonly<Record<string, string>>, build: Build<O>): Command {
   return command({ ...spec, args: TOKEN_ARG, description: DESCRIPTION, options: { ...spec.options, 'clock-tolerance': CLOCK_TOLERANCE } }, async (parsed) => {
     const [arg] = positionals(parsed, [TOKEN_ARG]);
     const token = readToken(arg);
-    let verifier: Verifier<unknown>;
+    let verifier: Explainer;
     try {
       verifier = build(parsed.values);
     } catch (err) {
@@ -51,7 +54,7 @@ function words(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(' ')).filter(Boolean);
 }
 
-async function explain(verifier: Verifier<unknown>, token: string, json: boolean): Promise<ExitCode> {
+async function explain(verifier: Explainer, token: string, json: boolean): Promise<ExitCode> {
   const checks = await verifier.explain(token);
   const header = decoded(() => decodeProtectedHeader(token));
   const claims = decoded(() => decodeJwt(token));
@@ -76,6 +79,8 @@ async function explain(verifier: Verifier<unknown>, token: string, json: boolean
 function checkLines(check: CheckResult): string[] {
   const lines = [`  ${check.ok ? 'PASS' : check.code ? 'FAIL' : 'SKIP'}  ${check.name}`, `        expected: ${check.expected}`, `        actual:   ${check.actual}`];
   if (check.detail) lines.push(`        ${check.code ? `${check.code}: ` : ''}${check.detail}`);
+  // The reason behind a safe message (a key URL and why it could not be fetched): what the operator needs.
+  if (check.cause) lines.push(`        cause: ${check.cause}`);
   return lines;
 }
 
@@ -111,15 +116,29 @@ const idToken = verifyCommand({
   options: {
     audience: { type: 'string', value: 'URL', multiple: true, help: 'accepted aud: the function or service URL' },
     'allowed-email': { type: 'string', value: 'EMAIL', multiple: true, help: 'caller email allowed (verified emails only; default: any caller)' },
+    'allowed-subject': { type: 'string', value: 'SUB', multiple: true, help: 'caller sub (numeric Google account id) allowed (default: any caller)' },
     'certs-url': { type: 'string', value: 'URL', help: 'Google\'s public keys (default https://www.googleapis.com/oauth2/v3/certs)' },
+    'cloud-run': {
+      type: 'boolean',
+      help: `explain as a handler deployed with S2S_CLOUD_RUN_VERIFIED=true (PrivateCloudRunFunction) sees a request carrying this token in Authorization and no X-Serverless-Authorization: a token whose signature Cloud Run verified and replaced with ${CLOUD_RUN_REMOVED_SIGNATURE} passes on its claims alone. This command cannot check that signature; only Cloud Run's IAM check vouches for it`,
+    },
   },
-  examples: ['s2s token id --audience https://orders-abc123-ew.a.run.app | s2s verify id-token - --audience https://orders-abc123-ew.a.run.app --allowed-email caller@my-project.iam.gserviceaccount.com'],
-}, { audience: '--audience', allowedEmails: '--allowed-email', certsUrl: '--certs-url', clockToleranceSec: '--clock-tolerance' }, (v) => new GoogleIdTokenVerifier({
-  audience: requiredList(v.audience, '--audience', 'https://orders-abc123-ew.a.run.app'),
-  allowedEmails: v['allowed-email'],
-  certsUrl: v['certs-url'],
-  clockToleranceSec: clockTolerance(v['clock-tolerance']),
-}));
+  examples: [
+    's2s token id --audience https://orders-abc123-ew.a.run.app | s2s verify id-token - --audience https://orders-abc123-ew.a.run.app --allowed-email caller@my-project.iam.gserviceaccount.com',
+    's2s verify id-token "$TOKEN_FROM_THE_HANDLER_LOG" --audience https://orders-abc123-ew.a.run.app --cloud-run',
+  ],
+}, { audience: '--audience', allowedEmails: '--allowed-email', allowedSubjects: '--allowed-subject', certsUrl: '--certs-url', clockToleranceSec: '--clock-tolerance' }, (v) => {
+  const verifier = new GoogleIdTokenVerifier({
+    audience: requiredList(v.audience, '--audience', 'https://orders-abc123-ew.a.run.app'),
+    allowedEmails: v['allowed-email'],
+    allowedSubjects: v['allowed-subject'],
+    certsUrl: v['certs-url'],
+    trustCloudRunSignatureCheck: v['cloud-run'] === true,
+    clockToleranceSec: clockTolerance(v['clock-tolerance']),
+  });
+  // Only verifyRequest weighs Cloud Run's check, so explain the request such a handler receives.
+  return v['cloud-run'] ? { explain: (token) => verifier.explain(token, { authorization: `Bearer ${token}` }) } : verifier;
+});
 
 const saJwt = verifyCommand({
   name: 's2s verify sa-jwt',

@@ -51,7 +51,7 @@ interface Explained {
   valid: boolean;
   header: Record<string, unknown>;
   claims: Record<string, unknown>;
-  checks: { name: string; ok: boolean; expected: string; actual: string; detail?: string; code?: string }[];
+  checks: { name: string; ok: boolean; expected: string; actual: string; detail?: string; code?: string; cause?: string }[];
   rejection: { code: string; status: number; message: string } | null;
 }
 
@@ -96,12 +96,16 @@ describe('s2s verify iap', () => {
     expect(out.checks.filter((c) => !c.ok)).toHaveLength(1);
   });
 
-  test('keys that cannot be fetched fail the kid check (KEYS_UNAVAILABLE, 503) and what depends on it', async () => {
+  test('keys that cannot be fetched fail the kid check (KEYS_UNAVAILABLE, 503) with the URL and the reason, and what depends on it', async () => {
     const unreachable = `${await closedUrl()}/iap/jwk`;
+    const text = await s2s(['verify', 'iap', await iapToken(), '--audience', IAP_AUDIENCE, '--jwks-url', unreachable]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`  FAIL  kid\n.*\n.*\n {8}KEYS_UNAVAILABLE: the signing keys are unavailable; try again later\n {8}cause: GET ${unreachable} failed: fetch failed: .*ECONNREFUSED`));
+
     const res = await s2s(['verify', 'iap', await iapToken(), '--audience', IAP_AUDIENCE, '--jwks-url', unreachable, '--json']);
     expect(res.code).toBe(1);
     const out = JSON.parse(res.stdout) as Explained;
-    expect(out.checks.find((c) => c.name === 'kid')).toMatchObject({ ok: false, code: 'KEYS_UNAVAILABLE', expected: `a key id published at ${unreachable}` });
+    expect(out.checks.find((c) => c.name === 'kid')).toMatchObject({ ok: false, code: 'KEYS_UNAVAILABLE', expected: `a key id published at ${unreachable}`, cause: expect.stringContaining(`GET ${unreachable} failed`) });
     expect(out.checks.find((c) => c.name === 'signature')).toMatchObject({ ok: false, actual: 'not evaluated' });
     expect(out.rejection).toMatchObject({ code: 'KEYS_UNAVAILABLE', status: 503 });
   });
@@ -137,6 +141,52 @@ describe('s2s verify id-token', () => {
   test('Google\'s x509 certificate form works as --certs-url too; several --audience values are accepted', async () => {
     const res = await s2s(['verify', 'id-token', (await idToken()).trim(), '--audience', 'https://other.example.com', '--audience', FUNCTION_URL, '--certs-url', google.x509Uri]);
     expect(res.code).toBe(0);
+  });
+});
+
+describe('s2s verify id-token: a token whose signature Cloud Run removed', () => {
+  /** What a 2nd gen function behind Cloud Run IAM receives in Authorization. */
+  async function strippedToken(): Promise<string> {
+    const [header, payload] = (await idToken()).trim().split('.');
+    return `${header}.${payload}.SIGNATURE_REMOVED_BY_GOOGLE`;
+  }
+
+  test('without --cloud-run the signature check fails with the library\'s reason naming Cloud Run and the fix', async () => {
+    const res = await s2s(['verify', 'id-token', await strippedToken(), '--audience', FUNCTION_URL, '--certs-url', google.jwksUri]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('  FAIL  cloud-run\n        expected: a signature to verify; Cloud Run stripped tokens are not trusted\n        actual:   SIGNATURE_REMOVED_BY_GOOGLE (removed by Cloud Run)\n');
+    expect(res.stdout).toContain('BAD_SIGNATURE: the token\'s signature was removed by Cloud Run (SIGNATURE_REMOVED_BY_GOOGLE) and this function does not trust Cloud Run\'s check: deploy it with PrivateCloudRunFunction');
+    expect(res.stdout).toMatch(/a handler answers 401 BAD_SIGNATURE: the token's signature was removed by Cloud Run/);
+  });
+
+  test('--cloud-run explains it as a handler with S2S_CLOUD_RUN_VERIFIED: the claim checks decide, Cloud Run stands in for kid and signature', async () => {
+    const res = await s2s(['verify', 'id-token', await strippedToken(), '--audience', FUNCTION_URL, '--allowed-email', account.email, '--cloud-run', '--json']);
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as Explained;
+    expect(out.valid).toBe(true);
+    expect(out.checks.map((c) => c.name)).toEqual(['format', 'alg', 'crit', 'cloud-run', 'iss', 'aud', 'exp', 'iat', 'nbf', 'lifetime', 'claims', 'email_verified', 'caller']);
+    expect(out.checks.find((c) => c.name === 'cloud-run')).toMatchObject({ ok: true, expected: expect.stringContaining('Cloud Run verified the signature') });
+
+    // The claims still decide: another audience is refused even though no signature is checked.
+    const wrongAudience = await s2s(['verify', 'id-token', await strippedToken(), '--audience', 'https://other-abc123-ew.a.run.app', '--cloud-run']);
+    expect(wrongAudience.code).toBe(1);
+    expect(wrongAudience.stdout).toContain('  FAIL  aud\n');
+  });
+
+  test('--cloud-run still verifies a token that kept its signature in full', async () => {
+    const token = (await idToken()).trim();
+    const forged = `${token.slice(0, token.lastIndexOf('.'))}.${Buffer.alloc(256, 1).toString('base64url')}`;
+    const res = await s2s(['verify', 'id-token', forged, '--audience', FUNCTION_URL, '--certs-url', google.jwksUri, '--cloud-run', '--json']);
+    expect(res.code).toBe(1);
+    expect((JSON.parse(res.stdout) as Explained).rejection).toMatchObject({ code: 'BAD_SIGNATURE' });
+  });
+
+  test('--allowed-subject admits a caller by its numeric account id', async () => {
+    const token = (await idToken()).trim();
+    const sub = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).sub as string;
+    expect((await s2s(['verify', 'id-token', token, '--audience', FUNCTION_URL, '--certs-url', google.jwksUri, '--allowed-subject', sub])).code).toBe(0);
+    const other = await s2s(['verify', 'id-token', token, '--audience', FUNCTION_URL, '--certs-url', google.jwksUri, '--allowed-subject', '1234567890', '--json']);
+    expect((JSON.parse(other.stdout) as Explained).rejection).toMatchObject({ code: 'CALLER_NOT_ALLOWED', status: 403 });
   });
 });
 
