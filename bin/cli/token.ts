@@ -56,8 +56,6 @@ const id = command({
   audience: '--audience',
   keyFile: '--key-file',
   tokenEndpoint: parsed.values['token-endpoint'] === undefined ? GOOGLE_TOKEN_ENDPOINT_ENV : '--token-endpoint',
-  metadataHost: 'GCE_METADATA_HOST',
-  GCE_METADATA_HOST: 'GCE_METADATA_HOST',
 }));
 
 const saJwt = command({
