@@ -91,6 +91,12 @@ describe('s2s token id', () => {
     expect(res.stderr).toBe(`s2s token id: cannot reach the Google metadata server at http://${host}/computeMetadata/v1/instance/service-accounts/default/identity (ECONNREFUSED): outside Google Cloud pass key or keyFile, or set GCE_METADATA_HOST\n`);
   });
 
+  test('a malformed GCE_METADATA_HOST is a usage error naming the variable once', async () => {
+    const res = await s2s(['token', 'id', '--audience', AUDIENCE], { env: { GCE_METADATA_HOST: 'http://169.254.169.254/' } });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^s2s token id: invalid option 'GCE_METADATA_HOST': must be a host name or IP address with an optional :port/);
+  });
+
   test.each([
     [['token', 'id'], '--audience is required, e.g. --audience https://'],
     [['token', 'id', '--audience', AUDIENCE, '--key-file', '/no/such/key.json'], '--key-file: cannot read keyFile "/no/such/key.json": ENOENT; pass the path of a service-account JSON key'],
