@@ -5,22 +5,19 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialError, LambdaUrlClient, type LambdaUrlClientOptions } from '../../lib/client';
 import { startSigV4Server, verifySigV4, type SigV4Server } from '../peers/sigv4-server';
-import { startSts, type Sts } from '../peers/sts';
+import { EXTERNAL_ID, GUARDED_ROLE, ROLE, STAND_IN_ROLES, startSts, type Sts } from '../peers/sts';
 import { thrown } from './util';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const REGION = 'eu-west-1';
 const SOURCE = { accessKeyId: 'AKIAS2SSOURCE0000001', secretAccessKey: 'source/secret/0123456789abcdefghijklmnopq' };
-const ROLE = 'arn:aws:iam::111122223333:role/orders-caller';
-const GUARDED_ROLE = 'arn:aws:iam::111122223333:role/partner/guarded';
-const EXTERNAL_ID = 'partner-7f3a:2024';
 
 let sts: Sts;
 let fn: SigV4Server;
 
 beforeAll(async () => {
-  sts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: [{ roleArn: ROLE }, { roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID }] });
+  sts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: STAND_IN_ROLES });
   fn = await startSigV4Server({ region: REGION, lookup: sts.lookup });
 });
 afterAll(async () => {

@@ -21,6 +21,12 @@ export interface StandInRole {
   readonly maxSessionSeconds?: number;
 }
 
+/** The roles the suites give the stand-in: a plain one, and one whose trust policy demands an ExternalId. */
+export const ROLE = 'arn:aws:iam::111122223333:role/orders-caller';
+export const GUARDED_ROLE = 'arn:aws:iam::111122223333:role/partner/guarded';
+export const EXTERNAL_ID = 'partner-7f3a:2024';
+export const STAND_IN_ROLES: readonly StandInRole[] = [{ roleArn: ROLE }, { roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID }];
+
 export interface StsOptions {
   /** Signing region of the stand-in (the region callers configure). @default 'us-east-1' */
   readonly region?: string;
