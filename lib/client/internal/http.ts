@@ -1,6 +1,6 @@
 import { CredentialError, invalidOption, type CredentialErrorCode } from '../errors';
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 

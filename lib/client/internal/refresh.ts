@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { CredentialError } from '../errors';
 
 /** Refresh this long before a credential expires, so a request in flight never carries an expired one. */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
+const REFRESH_MARGIN_MS = 5 * 60_000;
 
 /**
  * When to replace a credential that expires at `expiresAt`: `REFRESH_MARGIN_MS` early, but never
