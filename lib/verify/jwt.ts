@@ -299,14 +299,15 @@ function time(seconds: unknown): string {
   return typeof seconds === 'number' && Number.isFinite(seconds) && Math.abs(seconds) < 1e11 ? `${new Date(seconds * 1000).toISOString()} (${seconds})` : show(seconds);
 }
 
-export function issuerCheck(issuers: readonly string[]): Check {
+/** `iss` must be one of `issuers`; `refusal` ends the WRONG_ISSUER message. */
+export function issuerCheck(issuers: readonly string[], refusal = 'is not accepted'): Check {
   return {
     name: 'iss',
     expected: () => issuers.join(' or '),
     actual: (ctx) => show(ctx.payload.iss),
     run(ctx) {
       const iss = stringClaim(ctx.payload, 'iss');
-      if (!issuers.includes(iss)) throw new AuthError('WRONG_ISSUER', `issuer ${show(iss)} is not accepted`);
+      if (!issuers.includes(iss)) throw new AuthError('WRONG_ISSUER', `issuer ${show(iss)} ${refusal}`);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { AuthError } from './errors';
 import { algorithmList, assertKeyUrl, type Algorithm } from './key-set';
 import {
-  algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
+  algCheck, audienceCheck, bearerFrom, claimsCheck, critCheck, expCheck, iatCheck, issuerCheck, JwtVerifier, keyCheck, lifetimeCheck, nbfCheck,
   signatureCheck, stringClaim,
   type Check, type JwtContext, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
@@ -80,7 +80,8 @@ export class ServiceAccountJwtVerifier extends JwtVerifier<ServiceAccountJwtClai
     this.checks = [
       algCheck(algorithms),
       critCheck,
-      this.issuerCheck(),
+      // The (unverified) issuer picks the key set, so it is checked before any key is fetched.
+      issuerCheck([...this.issuers.keys()], 'is not an accepted service account'),
       keyCheck(this.keySetCache, (ctx) => config(ctx)?.jwksUri ?? '', ['iss']),
       signatureCheck,
       subjectCheck,
@@ -102,19 +103,6 @@ export class ServiceAccountJwtVerifier extends JwtVerifier<ServiceAccountJwtClai
 
   tokenFrom(headers: RequestHeaders): string {
     return bearerFrom(headers);
-  }
-
-  /** The (unverified) issuer picks the key set, so it is checked before any key is fetched. */
-  private issuerCheck(): Check {
-    return {
-      name: 'iss',
-      expected: () => [...this.issuers.keys()].join(' or '),
-      actual: (ctx) => show(ctx.payload.iss),
-      run: (ctx) => {
-        const iss = stringClaim(ctx.payload, 'iss');
-        if (!this.issuers.has(iss)) throw new AuthError('WRONG_ISSUER', `issuer ${show(iss)} is not an accepted service account`);
-      },
-    };
   }
 }
 
