@@ -52,10 +52,7 @@ export function expectRefused(reply: Reply, status: number, code: string): void 
   else expect(challenge).toBeNull();
 }
 
-/**
- * Runs a handler for the tests of one `describe` block; `fn()` is the running function.
- * Stops it afterwards, and prints its logs when a test of the block failed.
- */
+/** Runs a handler for the tests of one `describe` block and stops it afterwards; `fn()` is the running function. */
 export function runFunction(handler: ReferenceHandler, env: () => Record<string, string>): () => RunningFunction {
   let fn: RunningFunction | undefined;
   beforeAll(async () => {
