@@ -3,7 +3,7 @@ import { TerraformOutput } from 'cdktf';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { ServiceAccountKey } from '@cdktf/provider-google/lib/service-account-key';
-import { check, checkMember, enableServices, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
+import { check, enableServices, forEachUniqueMember, isUnresolved, resolveProject, shortHash } from './internal';
 
 export interface CallerServiceAccountProps {
   /** The account ID, the part of the email before `@`: 6-30 characters, `^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$`. */
@@ -81,19 +81,14 @@ export class CallerServiceAccount extends Construct {
     this.jwksUri = `https://www.googleapis.com/robot/v1/metadata/x509/${this.email}`;
     this.jwkUri = `https://www.googleapis.com/robot/v1/metadata/jwk/${this.email}`;
 
-    const seen = new Set<string>();
-    for (const member of props.tokenCreators ?? []) {
-      // Never public: anyone could then mint this account's tokens.
-      checkMember(member, 'tokenCreators', this, { allowPublic: false, publicHint: 'token creators can act as this account' });
-      const text = synthesizedText(this, member);
-      check(!seen.has(text), 'tokenCreators', 'must not list a member twice', member, this);
-      seen.add(text);
+    // Never public: anyone could then mint this account's tokens.
+    forEachUniqueMember(props.tokenCreators, 'tokenCreators', this, { allowPublic: false, publicHint: 'token creators can act as this account' }, (member, text) => {
       new ServiceAccountIamMember(this, `TokenCreator-${shortHash(text)}`, {
         serviceAccountId: this.resource.name,
         role: 'roles/iam.serviceAccountTokenCreator',
         member,
       });
-    }
+    });
 
     if (props.createKey) {
       this.key = new ServiceAccountKey(this, 'Key', { serviceAccountId: this.resource.name });

@@ -4,7 +4,7 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { bundleEntry, referenceHandler, type Bundle } from '../bundling';
-import { check, checkEmail, checkLabels, checkMember, checkRegion, enableServices, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
+import { check, checkEmail, checkLabels, checkRegion, enableServices, forEachUniqueMember, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
 import { InvokerBinding, type GrantInvokeOptions, type IPrivateFunction } from './invoker-binding';
 import { functionSourceArchive, type FunctionSource } from './source';
 
@@ -297,14 +297,9 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
 
   /** Called by subclasses once their resource exists. */
   protected grantInitialInvokers(invokers: readonly string[] | undefined): void {
-    const seen = new Set<string>();
-    for (const member of invokers ?? []) {
-      checkMember(member, 'invokers', this, { allowPublic: this.allowPublic, publicHint: 'set allowPublic: true only for a function meant to be public' });
-      const text = synthesizedText(this, member);
-      check(!seen.has(text), 'invokers', 'must not list a member twice', member, this);
-      seen.add(text);
+    forEachUniqueMember(invokers, 'invokers', this, { allowPublic: this.allowPublic, publicHint: 'set allowPublic: true only for a function meant to be public' }, (member) => {
       this.grantInvoke(member, { allowPublic: this.allowPublic });
-    }
+    });
   }
 
   // The variables the reference handlers read (docs/ARCHITECTURE.md); set for a custom `entry`

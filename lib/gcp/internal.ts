@@ -122,6 +122,27 @@ export function checkMember(member: string, prop: string, scope: Construct, opti
   else check(isEmail(value), prop, `${rule}; ${kind}: takes an email address`, member, scope);
 }
 
+/**
+ * Checks each member of a list prop ({@link checkMember}, no repeats) and hands it to `use`
+ * with its synthesized text, in order, so a bad member stops the loop before anything after it.
+ */
+export function forEachUniqueMember(
+  members: readonly string[] | undefined,
+  prop: string,
+  scope: Construct,
+  options: { allowPublic?: boolean; publicHint?: string },
+  use: (member: string, text: string) => void,
+): void {
+  const seen = new Set<string>();
+  for (const member of members ?? []) {
+    checkMember(member, prop, scope, options);
+    const text = synthesizedText(scope, member);
+    check(!seen.has(text), prop, 'must not list a member twice', member, scope);
+    seen.add(text);
+    use(member, text);
+  }
+}
+
 /** Google Cloud label rules (https://cloud.google.com/resource-manager/docs/labels-overview). */
 export function checkLabels(labels: Record<string, string> | undefined, scope: Construct): void {
   if (!labels) return;
