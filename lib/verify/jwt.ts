@@ -290,7 +290,7 @@ function numericDate(payload: Readonly<Record<string, unknown>>, name: string, r
 }
 
 /** The one expiry rule, shared by the `exp` check and the verified-token cache. */
-export function isExpired(exp: number, now: number, skew: number): boolean {
+function isExpired(exp: number, now: number, skew: number): boolean {
   return now >= exp + skew;
 }
 
