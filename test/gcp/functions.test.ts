@@ -383,13 +383,14 @@ describe('validation errors name the prop', () => {
   });
 });
 
-describe('the uploaded archive', () => {
-  function archiveOf(stack: ReturnType<typeof newStack>): string {
-    const { dir } = fullSynth(stack);
-    const [object] = resources(stack, StorageBucketObject.tfResourceType);
-    return path.join(dir, String(object.source));
-  }
+/** Synthesizes like `cdktf synth` and returns the path of the stack's (first) uploaded archive. */
+function archiveOf(stack: TerraformStack): string {
+  const { dir } = fullSynth(stack);
+  const [object] = resources(stack, StorageBucketObject.tfResourceType);
+  return path.join(dir, String(object.source));
+}
 
+describe('the uploaded archive', () => {
   test.each(generations)('gen $gen: package.json main + the exported entry point', ({ Fn }) => {
     const stack = newStack();
     new Fn(stack, 'Fn', { ...base, runtime: 'nodejs20' });
@@ -478,8 +479,7 @@ describe('default handlers', () => {
   test.each(generations)('gen $gen deploys the google-id-token reference handler by default', ({ Fn }) => {
     const stack = newStack();
     new Fn(stack, 'Fn', { name: 'user-profiles', region: 'europe-west1', allowedCallerEmails: ['a@example.com'] });
-    const { dir } = fullSynth(stack);
-    const zip = readZip(path.join(dir, String(resources(stack, StorageBucketObject.tfResourceType)[0].source)));
+    const zip = readZip(archiveOf(stack));
     expect(zip.read('index.js')).toBe(fs.readFileSync(built('google-id-token'), 'utf8'));
   });
 
@@ -501,8 +501,7 @@ describe('default handlers', () => {
     const [resource] = resources(stack, Cloudfunctions2Function.tfResourceType) as { service_config: { environment_variables: object } }[];
     expect(resource.service_config.environment_variables).not.toHaveProperty('S2S_AUDIENCE');
     expect(fn.audience).toMatch(/cloudfunctions\.net\/admin$/);
-    const { dir } = fullSynth(stack);
-    const zip = readZip(path.join(dir, String(resources(stack, StorageBucketObject.tfResourceType)[0].source)));
+    const zip = readZip(archiveOf(stack));
     expect(zip.read('index.js')).toBe(fs.readFileSync(built('iap'), 'utf8'));
   });
 });
