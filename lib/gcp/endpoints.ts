@@ -59,7 +59,8 @@ export interface EndpointsBackend {
   readonly protocol?: 'http/1.1' | 'h2';
 }
 
-export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch';
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** One OpenAPI operation, with the Endpoints-relevant fields typed. */
 export interface EndpointsOperation {
@@ -110,7 +111,6 @@ export interface EndpointsApiProps {
   readonly enableApis?: boolean;
 }
 
-const HTTP_METHODS: readonly HttpMethod[] = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 const HTTPS_URL = /^https:\/\/[^\s/?#]+(?:[/?#]\S*)?$/;
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
