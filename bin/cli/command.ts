@@ -128,6 +128,11 @@ export function requiredList(values: string[] | undefined, flag: string, example
   return values!;
 }
 
+/** Splits "a b" and repeated flags into one list (scopes). */
+export function words(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(' ')).filter(Boolean);
+}
+
 /** Exactly `count` positional arguments named in `names`. */
 export function positionals(parsed: Parsed<OptionSpecs>, names: readonly string[]): string[] {
   const { positionals: got } = parsed;

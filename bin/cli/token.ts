@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { ClientCredentialsTokenSource } from '../../lib/client/client-credentials';
 import { GoogleIdTokenSource } from '../../lib/client/google-id-token';
 import { signServiceAccountJwt } from '../../lib/client/service-account';
-import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, type ExitCode, type Group } from './command';
+import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, words, type ExitCode, type Group } from './command';
 
 /** Overrides Google's token endpoint for `token id --key-file` (a local stand-in, a private endpoint). */
 export const GOOGLE_TOKEN_ENDPOINT_ENV = 'S2S_GOOGLE_TOKEN_ENDPOINT';
@@ -119,7 +119,7 @@ const clientCredentials = command({
       ? `--client-secret-file ${JSON.stringify(v['client-secret-file'])} is empty; put the client secret in it`
       : `no client secret: pass --client-secret-file FILE or set ${CLIENT_SECRET_ENV}`);
   }
-  const scope = (v.scope ?? []).flatMap((s) => s.split(' ')).filter(Boolean);
+  const scope = words(v.scope);
   const source = new ClientCredentialsTokenSource({ tokenEndpoint, clientId, clientSecret, resource: v.resource, scope, audience: v.audience });
   const info = await source.getTokenInfo();
   return emit(v.json, info.token, info.expiresAt, { tokenType: 'Bearer', scope: info.scope });

@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
   AccessTokenVerifier, AUTH_ERROR_STATUS, CLOUD_RUN_REMOVED_SIGNATURE, GoogleIdTokenVerifier, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
 } from '../../lib/verify';
-import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
+import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, words, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
 
 const TOKEN_ARG = 'TOKEN|-';
 
@@ -47,11 +47,6 @@ function clockTolerance(value: string | undefined): number | undefined {
   const seconds = Number(value);
   if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--clock-tolerance must be a number of seconds >= 0 (got ${JSON.stringify(value)})`);
   return seconds;
-}
-
-/** Splits "a b" and repeated flags into one list of scopes. */
-function words(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(' ')).filter(Boolean);
 }
 
 async function explain(verifier: Explainer, token: string, json: boolean): Promise<ExitCode> {
