@@ -20,6 +20,8 @@ type Explainer = Pick<Verifier<unknown>, 'explain'>;
 type Build<O extends OptionSpecs> = (values: Parsed<O & { 'clock-tolerance': typeof CLOCK_TOLERANCE }>['values']) => Explainer;
 
 function verifyCommand<O extends OptionSpecs>(spec: { name: string; summary: string; options: O; examples: readonly string[] }, flags: Readonly<Record<string, string>>, build: Build<O>): Command {
+  // --clock-tolerance is added here, so it is named here too.
+  const names: Readonly<Record<string, string>> = { ...flags, clockToleranceSec: '--clock-tolerance' };
   return command({ ...spec, args: TOKEN_ARG, description: DESCRIPTION, options: { ...spec.options, 'clock-tolerance': CLOCK_TOLERANCE } }, async (parsed) => {
     const [arg] = positionals(parsed, [TOKEN_ARG]);
     const token = readToken(arg);
@@ -29,7 +31,7 @@ function verifyCommand<O extends OptionSpecs>(spec: { name: string; summary: str
     } catch (err) {
       if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
       // "IapVerifier: jwksUrl must use https ..." → "--jwks-url must use https ..."
-      throw new UsageError(err.message.replace(/^\w+: ([\w.[\]]+)/, (whole, option: string) => flags[option.replace(/^issuers\[\d+\]\./, '')] ?? whole));
+      throw new UsageError(err.message.replace(/^\w+: ([\w.[\]]+)/, (whole, option: string) => names[option.replace(/^issuers\[\d+\]\./, '')] ?? whole));
     }
     return explain(verifier, token, parsed.values.json === true);
   });
@@ -99,7 +101,7 @@ const iap = verifyCommand({
     'jwks-url': { type: 'string', value: 'URL', help: 'IAP\'s public keys (default https://www.gstatic.com/iap/verify/public_key-jwk)' },
   },
   examples: ['s2s verify iap "$IAP_JWT" --audience /projects/123456789012/apps/my-project'],
-}, { audience: '--audience', jwksUrl: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new IapVerifier({
+}, { audience: '--audience', jwksUrl: '--jwks-url' }, (v) => new IapVerifier({
   audience: required(v.audience, '--audience', '/projects/123456789012/apps/my-project'),
   jwksUrl: v['jwks-url'],
   clockToleranceSec: clockTolerance(v['clock-tolerance']),
@@ -122,7 +124,7 @@ const idToken = verifyCommand({
     's2s token id --audience https://orders-abc123-ew.a.run.app | s2s verify id-token - --audience https://orders-abc123-ew.a.run.app --allowed-email caller@my-project.iam.gserviceaccount.com',
     's2s verify id-token "$TOKEN_FROM_THE_HANDLER_LOG" --audience https://orders-abc123-ew.a.run.app --cloud-run',
   ],
-}, { audience: '--audience', allowedEmails: '--allowed-email', allowedSubjects: '--allowed-subject', certsUrl: '--certs-url', clockToleranceSec: '--clock-tolerance' }, (v) => {
+}, { audience: '--audience', allowedEmails: '--allowed-email', allowedSubjects: '--allowed-subject', certsUrl: '--certs-url' }, (v) => {
   const verifier = new GoogleIdTokenVerifier({
     audience: requiredList(v.audience, '--audience', 'https://orders-abc123-ew.a.run.app'),
     allowedEmails: v['allowed-email'],
@@ -144,7 +146,7 @@ const saJwt = verifyCommand({
     'jwks-url': { type: 'string', value: 'URL', help: 'the account\'s keys, x509 or JWK set (default https://www.googleapis.com/robot/v1/metadata/x509/EMAIL)' },
   },
   examples: ['s2s token sa-jwt --key-file caller-key.json --audience orders.endpoints.my-project.cloud.goog | s2s verify sa-jwt - --issuer caller@my-project.iam.gserviceaccount.com --audience orders.endpoints.my-project.cloud.goog'],
-}, { issuer: '--issuer', audiences: '--audience', jwksUri: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new ServiceAccountJwtVerifier({
+}, { issuer: '--issuer', audiences: '--audience', jwksUri: '--jwks-url' }, (v) => new ServiceAccountJwtVerifier({
   issuers: [{
     issuer: required(v.issuer, '--issuer', 'caller@my-project.iam.gserviceaccount.com'),
     audiences: requiredList(v.audience, '--audience', 'orders.endpoints.my-project.cloud.goog'),
@@ -163,7 +165,7 @@ const accessToken = verifyCommand({
     'jwks-url': { type: 'string', value: 'URL', help: 'the issuer\'s JWK set (default: jwks_uri from the issuer\'s metadata)' },
   },
   examples: ['s2s token client-credentials --token-endpoint https://auth.example.com/oauth2/token --client-id orders-batch --client-secret-file secret.txt | s2s verify access-token - --issuer https://auth.example.com --audience https://orders.example.com --scope orders:read'],
-}, { issuer: '--issuer', audience: '--audience', requiredScopes: '--scope', jwksUri: '--jwks-url', clockToleranceSec: '--clock-tolerance' }, (v) => new AccessTokenVerifier({
+}, { issuer: '--issuer', audience: '--audience', requiredScopes: '--scope', jwksUri: '--jwks-url' }, (v) => new AccessTokenVerifier({
   issuer: required(v.issuer, '--issuer', 'https://auth.example.com'),
   audience: requiredList(v.audience, '--audience', 'https://orders.example.com'),
   requiredScopes: v.scope === undefined ? undefined : words(v.scope),
