@@ -101,9 +101,9 @@ async function kinds(server: KeySetServer, scale: Scale): Promise<Kind[]> {
   const iapUrl = server.jwks('/iap/jwk', [es], maxAge);
   const googleUrl = server.jwks('/oauth2/v3/certs', [google], maxAge);
   const saJwkUrl = server.jwks(`/robot/v1/metadata/jwk/${SA_EMAIL}`, [sa], maxAge);
-  const saX509Url = server.x509(`/robot/v1/metadata/x509/${SA_EMAIL}`, { [sa.kid]: await certificateFor(sa, SA_EMAIL) }, maxAge);
-  const googleCerts = { [google.kid]: await certificateFor(google, 'accounts.google.com') };
   const saCerts = { [sa.kid]: await certificateFor(sa, SA_EMAIL) };
+  const saX509Url = server.x509(`/robot/v1/metadata/x509/${SA_EMAIL}`, saCerts, maxAge);
+  const googleCerts = { [google.kid]: await certificateFor(google, 'accounts.google.com') };
   const iapPems = { [es.kid]: es.publicKey.export({ format: 'pem', type: 'spki' }).toString() };
   const gal = new OAuth2Client();
 
@@ -170,7 +170,7 @@ const FLOOR = 'floor: decode + `JSON.parse` payload + `crypto.verify`, no checks
 const S2S_OFF = 's2s-auth, verified-token cache off';
 const S2S_FIRST = 's2s-auth, first-seen token (cache on)';
 
-/** Target 1: first-seen tokens. Returns the table and the token kinds, reused by the later sections. */
+/** Target 1: first-seen tokens. */
 async function firstSeen(kindList: readonly Kind[], scale: Scale): Promise<Table> {
   const table = new Table('Verification, first-seen tokens (share of raw `crypto.verify`; higher is faster)', ['verifier', ...kindList.map((k) => k.label)]);
   const results: Measured[][] = [];
