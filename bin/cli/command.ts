@@ -133,7 +133,7 @@ export function words(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(' ')).filter(Boolean);
 }
 
-/** Exactly `count` positional arguments named in `names`. */
+/** Exactly as many positional arguments as `names` lists; a missing one is named in the error. */
 export function positionals(parsed: Parsed<OptionSpecs>, names: readonly string[]): string[] {
   const { positionals: got } = parsed;
   if (got.length < names.length) throw new UsageError(`missing ${names.slice(got.length).join(' and ')}`);
