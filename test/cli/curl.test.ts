@@ -1,14 +1,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSigV4Server, type SigV4Server, type VerifiedRequest } from '../peers/sigv4-server';
-import { startSts, type Sts } from '../peers/sts';
+import { EXTERNAL_ID, GUARDED_ROLE, ROLE, STAND_IN_ROLES, startSts, type Sts } from '../peers/sts';
 import { assertBuilt, closedUrl, s2s, tempFile } from './support';
 
 const REGION = 'eu-west-1';
 const SOURCE = { accessKeyId: 'AKIAS2SCLISOURCE0001', secretAccessKey: 'cli/source/secret/0123456789abcdefghijklm' };
-const ROLE = 'arn:aws:iam::111122223333:role/orders-caller';
-const GUARDED_ROLE = 'arn:aws:iam::111122223333:role/partner/guarded';
-const EXTERNAL_ID = 'partner-7f3a:2024';
 
 let sts: Sts;
 let fn: SigV4Server;
@@ -32,7 +29,7 @@ function echo(request: VerifiedRequest) {
 
 beforeAll(async () => {
   assertBuilt();
-  sts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: [{ roleArn: ROLE }, { roleArn: GUARDED_ROLE, externalId: EXTERNAL_ID }] });
+  sts = await startSts({ region: REGION, sourceCredentials: [SOURCE], roles: STAND_IN_ROLES });
   fn = await startSigV4Server({ region: REGION, lookup: sts.lookup, handle: echo });
   raw = http.createServer((req, res) => {
     if (req.url === '/binary') res.writeHead(200, { 'content-type': 'image/png' }).end(BINARY);
