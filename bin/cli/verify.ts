@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import {
-  AccessTokenVerifier, AUTH_ERROR_STATUS, CLOUD_RUN_REMOVED_SIGNATURE, GoogleIdTokenVerifier, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
+  AccessTokenVerifier, AUTH_ERROR_STATUS, CLOUD_RUN_REMOVED_SIGNATURE, GoogleIdTokenVerifier, IAP_AUDIENCE_FORMS, IapVerifier, ServiceAccountJwtVerifier, type CheckResult, type Verifier,
 } from '../../lib/verify';
 import { EXIT, UsageError, command, positionals, print, printJson, readInput, required, requiredList, words, type Command, type ExitCode, type Group, type OptionSpecs, type Parsed } from './command';
 
@@ -97,7 +97,7 @@ const iap = verifyCommand({
   name: 's2s verify iap',
   summary: 'Verifies the signed header Identity-Aware Proxy adds (x-goog-iap-jwt-assertion): ES256 with a key from IAP\'s JWK set, iss https://cloud.google.com/iap, aud = --audience, at most 10 minutes of lifetime.',
   options: {
-    audience: { type: 'string', value: 'AUD', help: '/projects/PROJECT_NUMBER/apps/PROJECT_ID or /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID' },
+    audience: { type: 'string', value: 'AUD', help: IAP_AUDIENCE_FORMS },
     'jwks-url': { type: 'string', value: 'URL', help: 'IAP\'s public keys (default https://www.gstatic.com/iap/verify/public_key-jwk)' },
   },
   examples: ['s2s verify iap "$IAP_JWT" --audience /projects/123456789012/apps/my-project'],

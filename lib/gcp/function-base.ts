@@ -4,6 +4,8 @@ import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { bundleEntry, referenceHandler, type Bundle } from '../bundling';
+import { ValidationError } from '../validation';
+import { checkIapAudience } from '../verify/iap';
 import { check, checkEmail, checkLabels, checkRegion, enableServices, forEachUniqueMember, isUnresolved, resolveProject, shortHash, synthesizedText } from './internal';
 import { InvokerBinding, type GrantInvokeOptions, type IPrivateFunction } from './invoker-binding';
 import { functionSourceArchive, type FunctionSource } from './source';
@@ -15,7 +17,9 @@ export type FunctionIngress = 'ALLOW_ALL' | 'ALLOW_INTERNAL_ONLY' | 'ALLOW_INTER
 export interface IapOptions {
   /**
    * The `aud` IAP signs for: `/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID` for a
-   * load balancer backend, `/projects/PROJECT_NUMBER/apps/PROJECT_ID` for App Engine.
+   * load balancer backend, `/projects/PROJECT_NUMBER/apps/PROJECT_ID` for App Engine, or
+   * `/projects/PROJECT_NUMBER/locations/REGION/services/SERVICE_NAME` for IAP enabled on the
+   * Cloud Run service itself. Checked with the `iap` handler's own rule (`checkIapAudience`).
    */
   readonly audience: string;
   /** Paths answered without a header (load balancer health checks). @default none */
@@ -308,7 +312,14 @@ export abstract class PrivateFunctionBase extends Construct implements IPrivateF
     if (props.iap) {
       check(props.allowedCallerEmails === undefined, 'allowedCallerEmails', 'does not apply with iap: IAP decides who gets through, with its own IAM policy', props.allowedCallerEmails, this);
       const { audience, healthCheckPaths, jwksUrl } = props.iap;
-      if (!isUnresolved(audience)) check(/^\/projects\/[0-9]+\/(?:global\/backendServices\/[0-9]+|apps\/[a-z][-a-z0-9]{4,28}[a-z0-9])$/.test(audience), 'iap.audience', 'must be /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID or /projects/PROJECT_NUMBER/apps/PROJECT_ID', audience, this);
+      if (!isUnresolved(audience)) {
+        // The handler's own rule: an audience accepted here never fails its cold start.
+        try {
+          checkIapAudience(audience);
+        } catch (err) {
+          throw new ValidationError('iap.audience', (err as Error).message, audience, this.node.path);
+        }
+      }
       const paths = healthCheckPaths === undefined || isUnresolved(healthCheckPaths) ? [] : healthCheckPaths;
       for (const p of paths) if (!isUnresolved(p)) check(/^\/[^,\s]*$/.test(p), 'iap.healthCheckPaths', 'must be absolute paths without commas or spaces', p, this);
       if (jwksUrl !== undefined && !isUnresolved(jwksUrl)) check(/^https:\/\/[^\s]+$/.test(jwksUrl), 'iap.jwksUrl', 'must be an https URL', jwksUrl, this);

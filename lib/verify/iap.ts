@@ -18,9 +18,11 @@ const IAP_MAX_LIFETIME_SEC = 600;
 
 export interface IapVerifierOptions extends JwtVerifierOptions {
   /**
-   * The signed-header audience: `/projects/PROJECT_NUMBER/apps/PROJECT_ID` (App Engine) or
-   * `/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID` (load balancer); see
-   * {@link iapAudienceForAppEngine} and {@link iapAudienceForBackendService}.
+   * The signed-header audience: `/projects/PROJECT_NUMBER/apps/PROJECT_ID` (App Engine),
+   * `/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID` (load balancer) or
+   * `/projects/PROJECT_NUMBER/locations/REGION/services/SERVICE_NAME` (IAP enabled on a Cloud
+   * Run service); see {@link iapAudienceForAppEngine}, {@link iapAudienceForBackendService}
+   * and {@link iapAudienceForCloudRun}.
    */
   readonly audience: string;
   /** Paths the `(req, res)` adapter answers 200 without a token (health checks carry none). @default none */
@@ -79,10 +81,11 @@ export class IapVerifier extends JwtVerifier<IapClaims> {
 
   constructor(options: IapVerifierOptions) {
     super('IapVerifier', options);
-    if (typeof options?.audience !== 'string' || !/^\/projects\/\d+\/\S+$/.test(options.audience)) {
-      throw new TypeError(`IapVerifier: audience must look like /projects/PROJECT_NUMBER/apps/PROJECT_ID or /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID (got ${show(options?.audience)})`);
+    try {
+      this.audience = checkIapAudience(options?.audience);
+    } catch (err) {
+      throw new TypeError(`IapVerifier: audience ${(err as Error).message} (got ${show(options?.audience)})`);
     }
-    this.audience = options.audience;
     this.jwksUrl = options.jwksUrl ?? IAP_JWKS_URL;
     assertKeyUrl(this.jwksUrl, 'IapVerifier: jwksUrl');
     const paths = options.healthCheckPaths === undefined ? [] : stringList(options.healthCheckPaths, 'IapVerifier: healthCheckPaths');
@@ -169,6 +172,29 @@ function stringArray(value: unknown, name: string): string[] | undefined {
   return value;
 }
 
+/** The audiences IAP signs, as {@link checkIapAudience}'s errors list them. */
+export const IAP_AUDIENCE_FORMS = '/projects/PROJECT_NUMBER/apps/PROJECT_ID, /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID or /projects/PROJECT_NUMBER/locations/REGION/services/SERVICE_NAME';
+
+/**
+ * Returns `value` when it is an audience IAP signs (App Engine, a load-balancer backend
+ * service, or a Cloud Run service with IAP enabled on it), each part checked by the builder of
+ * its form; throws a TypeError with the rule, and the part at fault when the form matched,
+ * otherwise. The `iap` handler checks its configuration with it at cold start and the GCP
+ * constructs their `iap.audience` prop at synth, so a value one accepts the other accepts too.
+ */
+export function checkIapAudience(value: string): string {
+  const match = typeof value === 'string' ? /^\/projects\/([^/]*)\/(?:apps\/([^/]*)|global\/backendServices\/([^/]*)|locations\/([^/]*)\/services\/([^/]*))$/.exec(value) : null;
+  if (!match) throw new TypeError(`must be ${IAP_AUDIENCE_FORMS}`);
+  const [, projectNumber, appId, backendServiceId, region, serviceName] = match;
+  try {
+    if (appId !== undefined) return iapAudienceForAppEngine(projectNumber, appId);
+    if (backendServiceId !== undefined) return iapAudienceForBackendService(projectNumber, backendServiceId);
+    return iapAudienceForCloudRun(projectNumber, region, serviceName);
+  } catch (err) {
+    throw new TypeError(`must be ${IAP_AUDIENCE_FORMS}; here ${(err as Error).message}`);
+  }
+}
+
 /** `/projects/PROJECT_NUMBER/apps/PROJECT_ID`: the IAP audience of an App Engine app. */
 export function iapAudienceForAppEngine(projectNumber: string | number, projectId: string): string {
   return `/projects/${checkProjectNumber(projectNumber)}/apps/${checkProjectId(projectId)}`;
@@ -179,6 +205,17 @@ export function iapAudienceForBackendService(projectNumber: string | number, bac
   const id = String(backendServiceId);
   if (!/^\d{1,20}$/.test(id)) throw new TypeError(`backendServiceId must be the numeric id of the backend service, not its name (got ${show(backendServiceId)}); see 'gcloud compute backend-services describe NAME --global --format="value(id)"'`);
   return `/projects/${checkProjectNumber(projectNumber)}/global/backendServices/${id}`;
+}
+
+/**
+ * `/projects/PROJECT_NUMBER/locations/REGION/services/SERVICE_NAME`: the IAP audience of a
+ * Cloud Run service (a 2nd gen function included) with IAP enabled on the service itself.
+ */
+export function iapAudienceForCloudRun(projectNumber: string | number, region: string, serviceName: string): string {
+  if (typeof region !== 'string' || !/^[a-z]+(?:-[a-z]+)+[0-9]+$/.test(region)) throw new TypeError(`region must be a Google Cloud region such as "europe-west1" (got ${show(region)})`);
+  // Cloud Run's rule: at most 49 lower-case letters, digits and hyphens, from a letter, not ending in a hyphen.
+  if (typeof serviceName !== 'string' || !/^[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?$/.test(serviceName)) throw new TypeError(`serviceName must be a Cloud Run service name such as "orders" (got ${show(serviceName)})`);
+  return `/projects/${checkProjectNumber(projectNumber)}/locations/${region}/services/${serviceName}`;
 }
 
 function checkProjectNumber(projectNumber: string | number): string {

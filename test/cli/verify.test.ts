@@ -235,7 +235,7 @@ describe('usage errors exit 2', () => {
   test.each([
     [['verify', 'iap', '--audience', IAP_AUDIENCE], undefined, 'missing TOKEN|-'],
     [['verify', 'iap', 'a.b.c'], undefined, '--audience is required, e.g. --audience /projects/123456789012/apps/my-project'],
-    [['verify', 'iap', 'a.b.c', '--audience', 'my-app'], undefined, '--audience must look like /projects/PROJECT_NUMBER/apps/PROJECT_ID'],
+    [['verify', 'iap', 'a.b.c', '--audience', 'my-app'], undefined, '--audience must be /projects/PROJECT_NUMBER/apps/PROJECT_ID, /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID or /projects/PROJECT_NUMBER/locations/REGION/services/SERVICE_NAME (got "my-app")'],
     [['verify', 'iap', 'a.b.c', '--audience', IAP_AUDIENCE, '--jwks-url', 'http://keys.example.com/jwk'], undefined, '--jwks-url must use https (http only on loopback) (got "http://keys.example.com/jwk")'],
     [['verify', 'iap', 'a.b.c', '--audience', IAP_AUDIENCE, '--clock-tolerance=-5'], undefined, '--clock-tolerance must be a number of seconds >= 0 (got "-5")'],
     [['verify', 'id-token', '-', '--audience', FUNCTION_URL], ' \n', 'stdin is empty; pipe the token in'],

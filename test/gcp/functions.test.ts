@@ -337,6 +337,9 @@ describe('validation errors name the prop', () => {
     ['allowedCallerEmails', 2, { allowedCallerEmails: ['login-caller'] }, /'allowedCallerEmails': must be an email/],
     ['allowedCallerEmails', 2, { allowedCallerEmails: ['a@example.com'], iap: { audience: '/projects/1/global/backendServices/2' } }, /'allowedCallerEmails': does not apply with iap/],
     ['iap.audience', 2, { iap: { audience: 'https://example.com' } }, /'iap\.audience': must be \/projects\/PROJECT_NUMBER/],
+    // The iap handler's own rule: each of these would fail its cold start with 500 MISCONFIGURED.
+    ['iap.audience', 1, { iap: { audience: '/projects/0123/apps/my-project' } }, /'iap\.audience': must be .*; here projectNumber must be the numeric project number/],
+    ['iap.audience', 2, { iap: { audience: '/projects/123/global/backendServices/web-backend' } }, /'iap\.audience': must be .*; here backendServiceId must be the numeric id/],
     ['iap.healthCheckPaths', 2, { iap: { audience: '/projects/1/apps/my-project', healthCheckPaths: ['healthz'] } }, /'iap\.healthCheckPaths'/],
     ['iap.jwksUrl', 2, { iap: { audience: '/projects/1/apps/my-project', jwksUrl: 'http://insecure' } }, /'iap\.jwksUrl': must be an https URL/],
     ['invokers', 1, { invokers: ['login@example.com'] }, /'invokers': must be an IAM principal/],
@@ -503,5 +506,14 @@ describe('default handlers', () => {
     expect(fn.audience).toMatch(/cloudfunctions\.net\/admin$/);
     const zip = readZip(archiveOf(stack));
     expect(zip.read('index.js')).toBe(fs.readFileSync(built('iap'), 'utf8'));
+  });
+
+  test.each([
+    ['a domain-scoped App Engine project', '/projects/123456789/apps/example.com:admin-app'],
+    ['IAP enabled on the Cloud Run service', '/projects/123456789/locations/europe-west1/services/admin'],
+  ])('iap.audience accepts every form the iap handler accepts: %s', (_name, audience) => {
+    const stack = newStack();
+    new PrivateCloudRunFunction(stack, 'Fn', { name: 'admin', region: 'europe-west1', iap: { audience } });
+    expect(resources(stack, Cloudfunctions2Function.tfResourceType)).toMatchObject([{ service_config: { environment_variables: { S2S_IAP_AUDIENCE: audience } } }]);
   });
 });

@@ -104,12 +104,23 @@ describe('an App Engine audience, no health checks', () => {
   });
 });
 
+describe('a Cloud Run audience (IAP enabled on the service itself)', () => {
+  const runAudience = '/projects/123456789012/locations/europe-west1/services/orders';
+  const fn = runFunction('iap', () => ({ S2S_IAP_AUDIENCE: runAudience, S2S_IAP_JWKS_URL: keys.url('/iap/verify/public_key-jwk') }));
+
+  test('accepts assertions for the service and refuses those for a backend service', async () => {
+    expect((await get(fn(), '/', iap(await assertion({ aud: runAudience })))).status).toBe(200);
+    expectRefused(await get(fn(), '/', iap(await assertion({ aud: AUDIENCE }))), 401, 'WRONG_AUDIENCE');
+  });
+});
+
 describe('misconfiguration → 500 MISCONFIGURED on every request, logged once', () => {
   test.each<[string, Record<string, string>, RegExp]>([
     ['S2S_IAP_AUDIENCE unset', {}, /S2S_IAP_AUDIENCE is required and not set/],
-    ['S2S_IAP_AUDIENCE a URL', { S2S_IAP_AUDIENCE: 'https://app.example' }, /S2S_IAP_AUDIENCE must be \/projects\/PROJECT_NUMBER\/apps\/PROJECT_ID or \/projects\/PROJECT_NUMBER\/global\/backendServices\/SERVICE_ID \(got "https:\/\/app.example"\)$/],
-    ['S2S_IAP_AUDIENCE with a project id for the number', { S2S_IAP_AUDIENCE: '/projects/demo-project/apps/demo-project' }, /S2S_IAP_AUDIENCE must be .*: projectNumber must be the numeric project number/],
-    ['S2S_IAP_AUDIENCE with a backend service name for its id', { S2S_IAP_AUDIENCE: '/projects/123/global/backendServices/web-backend' }, /S2S_IAP_AUDIENCE must be .*: backendServiceId must be the numeric id/],
+    ['S2S_IAP_AUDIENCE a URL', { S2S_IAP_AUDIENCE: 'https://app.example' }, /S2S_IAP_AUDIENCE must be \/projects\/PROJECT_NUMBER\/apps\/PROJECT_ID, \/projects\/PROJECT_NUMBER\/global\/backendServices\/SERVICE_ID or \/projects\/PROJECT_NUMBER\/locations\/REGION\/services\/SERVICE_NAME \(got "https:\/\/app.example"\)$/],
+    ['S2S_IAP_AUDIENCE with a project id for the number', { S2S_IAP_AUDIENCE: '/projects/demo-project/apps/demo-project' }, /S2S_IAP_AUDIENCE must be .*; here projectNumber must be the numeric project number.* \(got "\/projects\/demo-project\/apps\/demo-project"\)$/],
+    ['S2S_IAP_AUDIENCE with a leading zero in the project number', { S2S_IAP_AUDIENCE: '/projects/0123/apps/demo-project' }, /S2S_IAP_AUDIENCE must be .*; here projectNumber must be the numeric project number/],
+    ['S2S_IAP_AUDIENCE with a backend service name for its id', { S2S_IAP_AUDIENCE: '/projects/123/global/backendServices/web-backend' }, /S2S_IAP_AUDIENCE must be .*; here backendServiceId must be the numeric id/],
     ['S2S_IAP_AUDIENCE of another form', { S2S_IAP_AUDIENCE: '/projects/123/regions/x/apps/y' }, /S2S_IAP_AUDIENCE must be /],
     ['S2S_IAP_HEALTH_CHECK_PATHS without a leading slash', { S2S_IAP_AUDIENCE: AUDIENCE, S2S_IAP_HEALTH_CHECK_PATHS: '/ok,healthz' }, /S2S_IAP_HEALTH_CHECK_PATHS must be comma-separated paths starting with "\/" \(got "healthz"\)/],
     ['S2S_IAP_JWKS_URL not a URL', { S2S_IAP_AUDIENCE: AUDIENCE, S2S_IAP_JWKS_URL: 'gstatic' }, /S2S_IAP_JWKS_URL must be an absolute URL/],

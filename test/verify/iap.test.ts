@@ -1,5 +1,5 @@
 import { AuthError } from '../../lib/verify/errors';
-import { IapVerifier, iapAudienceForAppEngine, iapAudienceForBackendService } from '../../lib/verify/iap';
+import { checkIapAudience, IapVerifier, iapAudienceForAppEngine, iapAudienceForBackendService, iapAudienceForCloudRun } from '../../lib/verify/iap';
 import { KeySetCache } from '../../lib/verify/key-set';
 import { nowSec, signJwt, testKey } from '../peers/keys';
 import { KeySetServer } from '../peers/keyset-server';
@@ -98,7 +98,8 @@ test('health-check paths are declared on the verifier', () => {
 
 test('audience is validated at construction', () => {
   expect(() => new IapVerifier({ audience: 'my-backend' })).toThrow(TypeError);
-  expect(() => new IapVerifier({ audience: 'my-backend' })).toThrow(/audience must look like \/projects\/PROJECT_NUMBER/);
+  expect(() => new IapVerifier({ audience: 'my-backend' })).toThrow(/IapVerifier: audience must be \/projects\/PROJECT_NUMBER\/apps\/PROJECT_ID, .* \(got "my-backend"\)$/);
+  expect(() => new IapVerifier({ audience: '/projects/0123/apps/my-project' })).toThrow(/IapVerifier: audience must be .*; here projectNumber must be the numeric project number/);
   expect(() => new IapVerifier({ audience: AUD, clockToleranceSec: -1 })).toThrow(/clockToleranceSec must be a non-negative number/);
 });
 
@@ -107,6 +108,35 @@ describe('audience helpers', () => {
     expect(iapAudienceForAppEngine('1234567890', 'my-project')).toBe('/projects/1234567890/apps/my-project');
     expect(iapAudienceForAppEngine(1234567890, 'example.com:my-project')).toBe('/projects/1234567890/apps/example.com:my-project');
     expect(iapAudienceForBackendService(1234567890, '987654321')).toBe('/projects/1234567890/global/backendServices/987654321');
+    expect(iapAudienceForCloudRun(1234567890, 'europe-west1', 'orders-api')).toBe('/projects/1234567890/locations/europe-west1/services/orders-api');
+  });
+
+  test('checkIapAudience accepts exactly what the builders build', () => {
+    for (const audience of [
+      '/projects/1234567890/apps/my-project',
+      '/projects/1234567890/apps/example.com:my-project',
+      '/projects/1234567890/global/backendServices/987654321',
+      '/projects/1234567890/locations/us-central1/services/orders',
+    ]) {
+      expect(checkIapAudience(audience)).toBe(audience);
+      expect(new IapVerifier({ audience }).audience).toBe(audience);
+    }
+  });
+
+  test.each([
+    ['https://app.example', /^must be \/projects\/PROJECT_NUMBER\/apps\/PROJECT_ID, \/projects\/PROJECT_NUMBER\/global\/backendServices\/SERVICE_ID or \/projects\/PROJECT_NUMBER\/locations\/REGION\/services\/SERVICE_NAME$/],
+    ['/projects/123/regions/x/apps/y', /^must be [^;]*$/],
+    ['/projects/123/apps/my-project/', /^must be [^;]*$/],
+    ['/projects/0123/apps/my-project', /; here projectNumber must be the numeric project number/],
+    ['/projects/my-project/global/backendServices/1', /; here projectNumber/],
+    ['/projects/123/global/backendServices/web-backend', /; here backendServiceId must be the numeric id/],
+    ['/projects/123/apps/My_Project', /; here projectId must be/],
+    ['/projects/123/locations/europe/services/orders', /; here region must be a Google Cloud region/],
+    ['/projects/123/locations/europe-west1/services/Orders', /; here serviceName must be a Cloud Run service name/],
+    ['/projects/123/locations/europe-west1/services/orders-', /; here serviceName/],
+  ])('checkIapAudience refuses %s', (audience, message) => {
+    expect(() => checkIapAudience(audience)).toThrow(TypeError);
+    expect(() => checkIapAudience(audience)).toThrow(message);
   });
 
   test.each([
@@ -115,6 +145,8 @@ describe('audience helpers', () => {
     [() => iapAudienceForAppEngine('123', 'ab'), /projectId/],
     [() => iapAudienceForBackendService('123', 'my-backend-service'), /backendServiceId must be the numeric id/],
     [() => iapAudienceForBackendService('0123', '1'), /projectNumber/],
+    [() => iapAudienceForCloudRun('123', 'europe-west1', 'a'.repeat(50)), /serviceName must be a Cloud Run service name/],
+    [() => iapAudienceForCloudRun('123', 'https://europe-west1', 'orders'), /region must be a Google Cloud region/],
   ])('reject bad input %#', (call, message) => {
     expect(call).toThrow(message);
   });
