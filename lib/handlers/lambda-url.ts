@@ -1,8 +1,8 @@
 // Reference handler for a Lambda function URL with auth type AWS_IAM: answers with the
 // verified caller identity, or refuses callers outside S2S_ALLOWED_CALLERS.
-import { isAuthError } from '../verify/errors';
-import { errorAnswer, functionUrlResult, jsonAnswer, type FunctionUrlResult } from '../verify/http';
+import { functionUrlResult, jsonAnswer, type FunctionUrlResult } from '../verify/http';
 import { isAllowedCallerEntry, lambdaUrlCaller, type LambdaUrlEvent } from '../verify/lambda-url';
+import { answerRequest } from './internal/answer';
 import { ConfigError, list, loadConfig } from './internal/config';
 
 const setup = loadConfig('lambda-url', (env) => {
@@ -15,18 +15,8 @@ const setup = loadConfig('lambda-url', (env) => {
 });
 
 export async function handler(event: LambdaUrlEvent): Promise<FunctionUrlResult> {
-  if ('answer' in setup) return functionUrlResult(setup.answer);
-  try {
-    const caller = lambdaUrlCaller(event, setup.config);
-    const { accountId, roleArn, roleName, sessionName, principalArn, sourceIp } = caller;
-    return functionUrlResult(jsonAnswer(200, { accountId, roleArn, roleName, sessionName, principalArn, sourceIp }));
-  } catch (err) {
-    if (isAuthError(err)) {
-      // One line per refusal: the audit trail of who was turned away and why.
-      console.warn(`s2s-auth lambda-url refused ${err.code}: ${err.message}`);
-    } else {
-      console.error('s2s-auth lambda-url failed', err);
-    }
-    return functionUrlResult(errorAnswer(err));
-  }
+  return functionUrlResult(await answerRequest('lambda-url', setup, (config) => {
+    const { accountId, roleArn, roleName, sessionName, principalArn, sourceIp } = lambdaUrlCaller(event, config);
+    return jsonAnswer(200, { accountId, roleArn, roleName, sessionName, principalArn, sourceIp });
+  }));
 }

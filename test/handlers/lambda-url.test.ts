@@ -79,7 +79,8 @@ test('refuses a caller outside S2S_ALLOWED_CALLERS with 403 and logs the refusal
   expect(result.statusCode).toBe(403);
   expect(JSON.parse(result.body)).toEqual({ error: 'CALLER_NOT_ALLOWED', message: `caller ${ROLE} is not an allowed caller of this function` });
   expect(result.headers['www-authenticate']).toBeUndefined();
-  expect(warn).toHaveBeenCalledWith(expect.stringContaining('refused CALLER_NOT_ALLOWED'));
+  // The same audit line as every other handler: status and the JSON body the caller got.
+  expect(warn).toHaveBeenCalledWith(`s2s-auth lambda-url refused 403 ${result.body}`);
 });
 
 test.each([

@@ -1,7 +1,7 @@
 import { authenticate, requestPath, type HttpRequestLike } from '../../verify/adapters';
-import { isAuthError } from '../../verify/errors';
-import { errorAnswer, jsonAnswer, sendAnswer, type AnswerSink, type HttpAnswer } from '../../verify/http';
+import { jsonAnswer, sendAnswer, type AnswerSink, type HttpAnswer } from '../../verify/http';
 import type { RequestHeaders, Verifier } from '../../verify/jwt';
+import { answerRequest } from './answer';
 import { loadConfig } from './config';
 
 /** A functions-framework HTTP function (Cloud Functions gen 1 and gen 2). */
@@ -27,20 +27,9 @@ export function verifierGate<C>(verifier: Verifier<C>): Gate<C> {
 export function identityFunction<C>(name: string, read: (env: NodeJS.ProcessEnv) => Gate<C>, identity: (claims: C) => unknown): CloudFunction {
   const setup = loadConfig(name, read);
   return async (req, res) => {
-    let answer: HttpAnswer;
-    if ('answer' in setup) {
-      answer = setup.answer;
-    } else {
-      try {
-        const result = await setup.config(req.headers, requestPath(req));
-        answer = 'answer' in result ? result.answer : jsonAnswer(200, identity(result.claims));
-      } catch (err) {
-        if (!isAuthError(err)) console.error(`s2s-auth ${name} failed`, err);
-        answer = errorAnswer(err);
-      }
-      // One line per refusal: the audit trail of who was turned away and why (5xx are logged with their cause).
-      if (answer.status >= 400 && answer.status < 500) console.warn(`s2s-auth ${name} refused ${answer.status} ${answer.body}`);
-    }
-    sendAnswer(res, answer);
+    sendAnswer(res, await answerRequest(name, setup, async (gate) => {
+      const result = await gate(req.headers, requestPath(req));
+      return 'answer' in result ? result.answer : jsonAnswer(200, identity(result.claims));
+    }));
   };
 }

@@ -8,12 +8,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** A handler's configuration, or the answer every request gets because it is misconfigured. */
+export type Setup<T> = { readonly config: T } | { readonly answer: HttpAnswer };
+
 /**
  * Reads a handler's configuration once, at cold start. A bad configuration is logged once
  * with the variable to fix, and every request then gets a 500 MISCONFIGURED answer: a
  * misdeployed verifier must fail closed, never allow.
  */
-export function loadConfig<T>(name: string, read: (env: NodeJS.ProcessEnv) => T, env: NodeJS.ProcessEnv = process.env): { config: T } | { answer: HttpAnswer } {
+export function loadConfig<T>(name: string, read: (env: NodeJS.ProcessEnv) => T, env: NodeJS.ProcessEnv = process.env): Setup<T> {
   try {
     return { config: read(env) };
   } catch (err) {
