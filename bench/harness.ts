@@ -77,11 +77,12 @@ export async function interleaved(contenders: readonly Contender[], rounds: numb
 
 /**
  * Runs each command `runs` times, interleaved (command 1, 2, …, then again), and returns the
- * median wall-clock milliseconds of each, with whatever the last run printed on stdout.
+ * median wall-clock milliseconds of each, with what every run printed on stdout and stderr.
  */
-export function spawnMedians(commands: readonly { readonly args: readonly string[]; readonly env?: NodeJS.ProcessEnv }[], runs: number): { ms: number; stdout: string[] }[] {
+export function spawnMedians(commands: readonly { readonly args: readonly string[]; readonly env?: NodeJS.ProcessEnv }[], runs: number): { ms: number; stdout: string[]; stderr: string[] }[] {
   const times: number[][] = commands.map(() => []);
   const outputs: string[][] = commands.map(() => []);
+  const errors: string[][] = commands.map(() => []);
   for (let run = 0; run < runs; run++) {
     for (let k = 0; k < commands.length; k++) {
       const c = (k + run) % commands.length;
@@ -90,9 +91,10 @@ export function spawnMedians(commands: readonly { readonly args: readonly string
       times[c].push(Number(process.hrtime.bigint() - start) / 1e6);
       if (result.status !== 0) throw new Error(`node ${commands[c].args.join(' ')} failed (${result.status}): ${result.stderr}`);
       outputs[c].push(result.stdout);
+      errors[c].push(result.stderr);
     }
   }
-  return times.map((t, c) => ({ ms: median(t), stdout: outputs[c] }));
+  return times.map((t, c) => ({ ms: median(t), stdout: outputs[c], stderr: errors[c] }));
 }
 
 /** A markdown table with a title and notes, printed to the console and written to the docs. */

@@ -24,6 +24,8 @@ const IAP_AUDIENCE = '/projects/123456789012/global/backendServices/456789012345
 const FUNCTION_URL = 'https://europe-west1-s2s-bench.cloudfunctions.net/orders';
 const SA_EMAIL = 'billing-caller@s2s-bench.iam.gserviceaccount.com';
 const FIRST_SEEN_TARGET = 0.85;
+const FIRST_SEEN_OPS = 10_000;
+const FIRST_SEEN_ROUNDS = 5;
 const REPEATED_TARGET = 50;
 
 /** Distinct signed tokens, with their signing input and decoded signature split off for the raw baseline. */
@@ -79,7 +81,7 @@ async function proveHonest(candidate: Candidate, pool: Pool): Promise<void> {
 /** The kinds of token measured, each with its s2s-auth verifier and the peers configured alike. */
 interface Kind {
   readonly label: string;
-  /** Verifications per contender per round (RS256 signing is slow, so its pools are smaller). */
+  /** Raw verifications per round of the repeated-token table. */
   readonly ops: number;
   readonly pool: Pool;
   readonly s2s: (options: { tokenCacheSize?: number }) => Verifier<unknown>;
@@ -87,12 +89,12 @@ interface Kind {
 }
 
 async function kinds(server: KeySetServer, scale: Scale): Promise<Kind[]> {
-  // Each contender consumes (warm-up + rounds) × ops tokens; token 0 is spent proving honesty.
-  const esOps = scaled(scale, 300, 20);
-  const rsOps = scaled(scale, 300, 20);
-  const tokens = (ops: number, atLeast: number): number => Math.max((scale.rounds + 1) * ops + 2, atLeast);
-  const esCount = tokens(esOps, 5 * (scale.quick ? 200 : DEFAULT_TOKEN_CACHE_SIZE) + 2);
-  const rsCount = tokens(rsOps, 0);
+  // First-seen rounds cycle through the pool (token 0 is spent proving honesty): with more than
+  // twice DEFAULT_TOKEN_CACHE_SIZE tokens, a token comes back only long after the verified-token
+  // cache evicted it. The ES256 pool also feeds the memory table, up to 5 × its cache size.
+  const repeatedOps = scaled(scale, 300, 20);
+  const rsCount = 2 * DEFAULT_TOKEN_CACHE_SIZE + 2;
+  const esCount = Math.max(rsCount, 5 * (scale.quick ? 200 : DEFAULT_TOKEN_CACHE_SIZE) + 2);
   const keySetCache = new KeySetCache();
   const maxAge = { cacheControl: 'public, max-age=3600' };
   const es = testKey('ES256');
@@ -125,7 +127,7 @@ async function kinds(server: KeySetServer, scale: Scale): Promise<Kind[]> {
   return [
     {
       label: 'ES256 (IAP)',
-      ops: esOps,
+      ops: repeatedOps,
       pool: makePool(es, esCount, (i, now) => ({
         iss: IAP_ISSUER, aud: IAP_AUDIENCE, sub: `accounts.google.com:${100000000 + i}`, email: `user${i}@example.com`, hd: 'example.com',
         google: { access_levels: ['accessPolicies/1/accessLevels/corp'] }, iat: now, exp: now + 600,
@@ -139,7 +141,7 @@ async function kinds(server: KeySetServer, scale: Scale): Promise<Kind[]> {
     },
     {
       label: 'RS256 (Google ID token)',
-      ops: rsOps,
+      ops: repeatedOps,
       pool: makePool(google, rsCount, (i, now) => ({
         iss: 'https://accounts.google.com', aud: FUNCTION_URL, azp: `${200000000 + i}`, sub: `${200000000 + i}`,
         email: `caller${i}@s2s-bench.iam.gserviceaccount.com`, email_verified: true, iat: now, exp: now + 3600,
@@ -153,7 +155,7 @@ async function kinds(server: KeySetServer, scale: Scale): Promise<Kind[]> {
     },
     {
       label: 'RS256 (service-account JWT)',
-      ops: rsOps,
+      ops: repeatedOps,
       pool: makePool(sa, rsCount, (i, now) => ({ iss: SA_EMAIL, sub: SA_EMAIL, aud: FUNCTION_URL, jti: `bench-${i}`, iat: now, exp: now + 3600 })),
       s2s: (o) => new ServiceAccountJwtVerifier({ issuers: [{ issuer: SA_EMAIL, jwksUri: saX509Url, audiences: FUNCTION_URL }], keySetCache, ...o }),
       peers: [
@@ -170,8 +172,15 @@ const FLOOR = 'floor: decode + `JSON.parse` payload + `crypto.verify`, no checks
 const S2S_OFF = 's2s-auth, verified-token cache off';
 const S2S_FIRST = 's2s-auth, first-seen token (cache on)';
 
-/** Target 1: first-seen tokens. */
+/**
+ * Target 1: first-seen tokens, measured as the issue's reference table was: each contender
+ * verifies 10,000 tokens in a row, in a few interleaved rounds. Short batches (a few hundred
+ * tokens after a forced GC) charge every JavaScript verifier a cold cache per batch and
+ * measured the peers well below that table; 10,000 in a row reproduces it.
+ */
 async function firstSeen(kindList: readonly Kind[], scale: Scale): Promise<Table> {
+  const ops = scaled(scale, FIRST_SEEN_OPS, 200);
+  const rounds = scale.quick ? 2 : FIRST_SEEN_ROUNDS;
   const table = new Table('Verification, first-seen tokens (share of raw `crypto.verify`; higher is faster)', ['verifier', ...kindList.map((k) => k.label)]);
   const results: Measured[][] = [];
   const rawRates: number[] = [];
@@ -191,13 +200,14 @@ async function firstSeen(kindList: readonly Kind[], scale: Scale): Promise<Table
     };
     const candidates = [raw, floor, { name: S2S_OFF, verify: verifierCall(kind.s2s({ tokenCacheSize: 0 })) }, { name: S2S_FIRST, verify: verifierCall(kind.s2s({})) }, ...kind.peers];
     for (const candidate of candidates) await proveHonest(candidate, pool);
-    // Token 0 was seen while proving honesty: the timed operations start at 1.
+    // Token 0 was seen while proving honesty: the timed operations cycle through 1…n-1.
+    const at = (i: number): number => 1 + (i % (pool.tokens.length - 1));
     const contenders: Contender[] = candidates.map((c) => ({
       name: c.name,
-      ops: kind.ops,
-      run: c === raw ? (i) => cryptoVerify('sha256', pool.inputs[i + 1], key, pool.signatures[i + 1]) : (i) => c.verify(pool.tokens[i + 1]),
+      ops,
+      run: c === raw ? (i) => cryptoVerify('sha256', pool.inputs[at(i)], key, pool.signatures[at(i)]) : (i) => c.verify(pool.tokens[at(i)]),
     }));
-    const measured = await interleaved(contenders, scale.rounds);
+    const measured = await interleaved(contenders, rounds);
     results.push(measured);
     rawRates.push(measured[0].opsPerSec);
   }
@@ -206,9 +216,9 @@ async function firstSeen(kindList: readonly Kind[], scale: Scale): Promise<Table
     const s2s = name.startsWith('s2s-auth');
     table.row(s2s ? `**${name}**` : name, ...results.map((r) => (s2s ? `${ratioCell(r[row])} ${verdict(r[row].ratio >= FIRST_SEEN_TARGET)}` : ratioCell(r[row]))));
   }
-  table.note(`Target: s2s-auth rows ≥ ${FIRST_SEEN_TARGET} of raw. Cells: median ratio over ${scale.rounds} interleaved rounds of ${kindList.map((k) => k.ops).join(' / ')} verifications per contender (lowest–highest round).`);
+  table.note(`Target: s2s-auth rows ≥ ${FIRST_SEEN_TARGET} of raw. Cells: median ratio over ${rounds} interleaved rounds of ${ops} verifications in a row per contender (lowest–highest round).`);
   table.note(`Raw \`crypto.verify\` ran at ${rawRates.map((r, i) => `${opsCell(r)}/s (${kindList[i].label})`).join(', ')} on this run: absolute speeds are noise on a shared machine, ratios are not.`);
-  table.note('Every token is distinct (different subject or jti), pre-generated outside the timed region; every verifier proved it refuses a token signed by another key before being timed.');
+  table.note(`Tokens are pre-generated outside the timed region, ${kindList.map((k) => k.pool.tokens.length).join(' / ')} distinct ones (different subject or jti) used in turn, so a token returns only after more than twice the verified-token cache's ${DEFAULT_TOKEN_CACHE_SIZE} entries have been verified since: the cache never answers. Every verifier proved it refuses a token signed by another key before being timed.`);
   return table;
 }
 
