@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { closedPort } from '../client/util';
 
 /**
  * Runs the BUILT command as a user would: `node dist/bin/s2s.js ARGS` in a child process, with
@@ -47,15 +47,8 @@ export function s2s(args: readonly string[], options: CliOptions = {}): Promise<
 }
 
 /** `http://127.0.0.1:PORT` for a port nothing listens on (just released by the kernel). */
-export function closedUrl(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(`http://127.0.0.1:${port}`));
-    });
-  });
+export async function closedUrl(): Promise<string> {
+  return `http://127.0.0.1:${await closedPort()}`;
 }
 
 /** Writes `content` to a fresh file in a temporary directory and returns its path. */
