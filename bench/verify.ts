@@ -214,7 +214,7 @@ async function firstSeen(kindList: readonly Kind[], scale: Scale): Promise<Table
   for (let row = 0; row < results[0].length; row++) {
     const name = results[0][row].name;
     const s2s = name.startsWith('s2s-auth');
-    table.row(s2s ? `**${name}**` : name, ...results.map((r) => (s2s ? `${ratioCell(r[row])} ${verdict(r[row].ratio >= FIRST_SEEN_TARGET)}` : ratioCell(r[row]))));
+    table.row(s2s ? `**${name}**` : name, ...results.map((r) => (s2s ? `${ratioCell(r[row], 3)} ${verdict(r[row].ratio >= FIRST_SEEN_TARGET)}` : ratioCell(r[row]))));
   }
   table.note(`Target: s2s-auth rows ≥ ${FIRST_SEEN_TARGET} of raw. Cells: median ratio over ${rounds} interleaved rounds of ${ops} verifications in a row per contender (lowest–highest round).`);
   table.note(`Raw \`crypto.verify\` ran at ${rawRates.map((r, i) => `${opsCell(r)}/s (${kindList[i].label})`).join(', ')} on this run: absolute speeds are noise on a shared machine, ratios are not.`);
