@@ -3,7 +3,7 @@
 // exactly as installed) and runs them in one process with --expose-gc, for the heap figures.
 // The output lives under node_modules/.cache so lib/bundling.ts still finds the package root.
 //
-//   npm run bench                      every section, default counts (about 3 minutes)
+//   npm run bench                      every section, default counts (about 5 minutes)
 //   npm run bench -- --quick           small counts, for a smoke run
 //   npm run bench -- --only=verify,keysets,client,handlers,synth
 //   npm run bench -- --write           also replace the figures in docs/BENCHMARKS.md
