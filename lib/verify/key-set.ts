@@ -167,7 +167,8 @@ export class KeySetCache {
 export const defaultKeySetCache = /* @__PURE__ */ new KeySetCache();
 
 /**
- * GETs a JSON document with a timeout, a size limit and no redirects, returning its
+ * GETs a JSON document with a timeout, a size limit, no redirects and one retry after a
+ * dropped connection, returning its
  * `Cache-Control` lifetime. Any failure is a 503 KEYS_UNAVAILABLE whose message is safe
  * for callers (no URL) and whose `cause` says what went wrong, for the logs.
  */
@@ -175,8 +176,14 @@ export async function fetchJson(url: string, timeoutMs: number, maxBytes: number
   assertKeyUrl(url, 'url', (rule) => keysUnavailable(`refusing to fetch keys from ${url}: ${rule}`));
   let res: Response;
   let text: string;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const get = (): Promise<Response> => fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal });
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+    // A kept-alive connection the server closed meanwhile (say, while a function instance was
+    // frozen) fails at once without an answer: one more try, on a new connection, within the
+    // same time limit. fetch rejects with a TypeError for network failures, never for a timeout
+    // (compared by name: the TypeError may come from another realm, as under jest).
+    res = await get().catch((err: unknown) => ((err as Error | undefined)?.name === 'TypeError' && !signal.aborted ? get() : Promise.reject(err)));
     text = await readLimited(res, maxBytes);
   } catch (err) {
     throw keysUnavailable(`GET ${url} failed`, err);

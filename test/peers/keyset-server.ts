@@ -15,8 +15,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestKey } from './keys';
 
-/** A misbehaviour: an HTTP 500/503, a response that never arrives in time, or a body that is not JSON. */
-export type Fault = 'http-500' | 'http-503' | 'slow' | 'bad-json';
+/**
+ * A misbehaviour: an HTTP 500/503, a response that never arrives in time, a body that is not
+ * JSON, or the connection dropped without an answer (every time, or once and then healed: what
+ * a client meets when it reuses a kept-alive connection the server has already closed).
+ */
+export type Fault = 'http-500' | 'http-503' | 'slow' | 'bad-json' | 'reset' | 'reset-once';
 
 export interface ServeOptions {
   /** `Cache-Control` header of the response. @default none */
@@ -103,6 +107,11 @@ export class KeySetServer {
         return;
       case 'bad-json':
         res.writeHead(200, headers).end('<html>not json</html>');
+        return;
+      case 'reset':
+      case 'reset-once':
+        if (route.fault === 'reset-once') route.fault = undefined;
+        res.socket?.destroy();
         return;
       case 'slow': {
         const timer = setTimeout(() => res.writeHead(200, headers).end(route.body), this.slowMs);

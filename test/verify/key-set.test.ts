@@ -174,6 +174,33 @@ describe('KeySetCache', () => {
     await expect(cache.key(url, es.kid)).resolves.toMatchObject({ kid: es.kid });
   });
 
+  test('a connection dropped without an answer is tried once more, on a new connection', async () => {
+    const p = path('reset-once');
+    const url = server.jwks(p, [es]);
+    server.fault(p, 'reset-once');
+    await expect(cacheAt().cache.key(url, es.kid)).resolves.toMatchObject({ kid: es.kid });
+    expect(server.hits(p)).toBe(2);
+  });
+
+  test('a connection dropped every time fails closed with 503 KEYS_UNAVAILABLE after exactly two tries', async () => {
+    const p = path('reset');
+    const url = server.jwks(p, [es]);
+    server.fault(p, 'reset');
+    const err = await rejection(cacheAt().cache.key(url, es.kid));
+    expect(err).toMatchObject({ code: 'KEYS_UNAVAILABLE', status: 503 });
+    expect(server.hits(p)).toBe(2);
+  });
+
+  test('a timeout is not retried: the time limit covers every try', async () => {
+    const p = path('slow-once');
+    const url = server.jwks(p, [es]);
+    server.fault(p, 'slow');
+    const started = Date.now();
+    await expect(cacheAt(Date.now(), { timeoutMs: 300 }).cache.key(url, es.kid)).rejects.toMatchObject({ code: 'KEYS_UNAVAILABLE' });
+    expect(server.hits(p)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   test('a set past its lifetime keeps serving while the endpoint errors, up to staleIfErrorSec', async () => {
     const p = path('stale');
     const url = server.jwks(p, [es], { cacheControl: 'max-age=300' });
