@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSigV4Server, type SigV4Server, type VerifiedRequest } from '../peers/sigv4-server';
+import { echoBody, startSigV4Server, type Echo, type SigV4Server, type VerifiedRequest } from '../peers/sigv4-server';
 import { EXTERNAL_ID, GUARDED_ROLE, ROLE, STAND_IN_ROLES, startSts, type Sts } from '../peers/sts';
 import { assertBuilt, closedUrl, s2s, tempFile } from './support';
 
@@ -23,7 +23,7 @@ function echo(request: VerifiedRequest) {
   return {
     status: 200,
     headers: { 'x-trace': 'abc' },
-    body: JSON.stringify({ method: request.method, path: request.rawPath, query: request.rawQuery, body: request.body.toString('utf8'), headers, iam: request.iam }),
+    body: echoBody(request, headers),
   };
 }
 
@@ -48,15 +48,6 @@ afterAll(async () => {
 
 /** What a user on a machine with source credentials sets; STS goes to the stand-in, as the AWS SDK reads it. */
 const env = (extra: Record<string, string> = {}) => ({ AWS_ACCESS_KEY_ID: SOURCE.accessKeyId, AWS_SECRET_ACCESS_KEY: SOURCE.secretAccessKey, AWS_ENDPOINT_URL_STS: sts.url, ...extra });
-
-interface Echo {
-  method: string;
-  path: string;
-  query: string;
-  body: string;
-  headers: Record<string, string>;
-  iam: { userArn: string; accessKey: string };
-}
 
 /** The temporary credentials STS issued for the request the function URL echoed. */
 function issuedSecrets(seen: Echo): string[] {

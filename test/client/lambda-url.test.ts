@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialError, LambdaUrlClient, type LambdaUrlClientOptions } from '../../lib/client';
-import { startSigV4Server, verifySigV4, type SigV4Server } from '../peers/sigv4-server';
+import { startSigV4Server, verifySigV4, type Echo, type SigV4Server } from '../peers/sigv4-server';
 import { EXTERNAL_ID, GUARDED_ROLE, ROLE, STAND_IN_ROLES, startSts, type Sts } from '../peers/sts';
 import { thrown } from './util';
 
@@ -29,15 +29,6 @@ beforeEach(() => {
 });
 
 const client = (options: Partial<LambdaUrlClientOptions> = {}) => new LambdaUrlClient({ region: REGION, roleArn: ROLE, credentials: SOURCE, stsEndpoint: sts.url, ...options });
-
-interface Echo {
-  method: string;
-  path: string;
-  query: string;
-  body: string;
-  headers: Record<string, string>;
-  iam: { userArn: string; accountId: string; accessKey: string };
-}
 
 async function echo(response: Response): Promise<Echo> {
   const text = await response.text();

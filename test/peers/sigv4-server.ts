@@ -211,9 +211,21 @@ export async function startSigV4Server(options: SigV4ServerOptions): Promise<Sig
   };
 }
 
+/** The JSON body of the default handler's answer: what the function URL received. */
+export interface Echo {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  readonly iam: { readonly userArn: string; readonly accountId: string; readonly accessKey: string };
+}
+
+/** The default handler's body for `request`, with `headers` in place of those received (e.g. to leave out the signature). */
+export function echoBody(request: VerifiedRequest, headers: Record<string, string> = request.headers): string {
+  return JSON.stringify({ method: request.method, path: request.rawPath, query: request.rawQuery, body: request.body.toString('utf8'), headers, iam: request.iam });
+}
+
 function echo(request: VerifiedRequest): SigV4Reply {
-  return {
-    status: 200,
-    body: JSON.stringify({ method: request.method, path: request.rawPath, query: request.rawQuery, body: request.body.toString('utf8'), headers: request.headers, iam: request.iam }),
-  };
+  return { status: 200, body: echoBody(request) };
 }
