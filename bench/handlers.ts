@@ -126,7 +126,7 @@ export function handlerSection(scale: Scale): Table[] {
       const kb = fs.statSync(b.file).size / 1024;
       const extra = timed[i + 1].ms - bare;
       const inProcess = median(timed[i + 1].stdout.map(Number)) - emptyRequire;
-      const size = b.name.startsWith('control') ? '' : `${kb.toFixed(1)} KB`;
+      const size = controls.includes(b) ? '' : `${kb.toFixed(1)} KB`;
       table.row(b.s2s ? `**${b.name}**` : b.name, size, b.s2s ? verdict(kb <= SIZE_LIMIT_KB) : '', `${extra.toFixed(1)} ms`, `${inProcess.toFixed(1)} ms`, b.s2s ? verdict(extra <= LOAD_LIMIT_MS) : '');
     });
     table.note(`Bare \`node -e 0\`: ${bare.toFixed(0)} ms median wall time. Medians of ${runs} spawns per bundle, interleaved. Sizes are bytes on disk / 1024 of esbuild's minified CommonJS output (settings of scripts/build-handlers.mjs).`);
