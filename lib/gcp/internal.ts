@@ -4,6 +4,7 @@ import { DefaultTokenResolver, StringConcat, TerraformStack, Token, Tokenization
 import { DataGoogleClientConfig } from '@cdktf/provider-google/lib/data-google-client-config';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ValidationError } from '../validation';
+import { isGoogleCloudRegion } from '../verify/util';
 
 // Shared by the lib/gcp constructs only; not exported from s2s-auth/gcp.
 
@@ -28,7 +29,6 @@ export function check(ok: boolean, prop: string, rule: string, got: unknown, sco
 // Google's project ID rule: 6-30 characters, lowercase letters, digits and hyphens, starting
 // with a letter and not ending with a hyphen.
 const PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
-const REGION = /^[a-z]+(?:-[a-z]+)+[0-9]+$/;
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function isEmail(value: string): boolean {
@@ -40,7 +40,7 @@ export function checkEmail(value: string, prop: string, scope: Construct): void 
 }
 
 export function checkRegion(value: string, scope: Construct): void {
-  if (!isUnresolved(value)) check(REGION.test(value), 'region', 'must be a Google Cloud region such as us-central1 or europe-west1', value, scope);
+  if (!isUnresolved(value)) check(isGoogleCloudRegion(value), 'region', 'must be a Google Cloud region such as us-central1 or europe-west1', value, scope);
 }
 
 /**

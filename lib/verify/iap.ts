@@ -5,7 +5,7 @@ import {
   optionalString, signatureCheck, stringClaim,
   type Check, type JwtContext, type JwtVerifierOptions, type RequestHeaders,
 } from './jwt';
-import { isObject, show, stringList } from './util';
+import { isGoogleCloudRegion, isObject, show, stringList } from './util';
 
 /** IAP's issuer, per "Securing your app with signed headers". */
 export const IAP_ISSUER = 'https://cloud.google.com/iap';
@@ -212,7 +212,7 @@ export function iapAudienceForBackendService(projectNumber: string | number, bac
  * Cloud Run service (a 2nd gen function included) with IAP enabled on the service itself.
  */
 export function iapAudienceForCloudRun(projectNumber: string | number, region: string, serviceName: string): string {
-  if (typeof region !== 'string' || !/^[a-z]+(?:-[a-z]+)+[0-9]+$/.test(region)) throw new TypeError(`region must be a Google Cloud region such as "europe-west1" (got ${show(region)})`);
+  if (!isGoogleCloudRegion(region)) throw new TypeError(`region must be a Google Cloud region such as "europe-west1" (got ${show(region)})`);
   // Cloud Run's rule: at most 49 lower-case letters, digits and hyphens, from a letter, not ending in a hyphen.
   if (typeof serviceName !== 'string' || !/^[a-z](?:[-a-z0-9]{0,47}[a-z0-9])?$/.test(serviceName)) throw new TypeError(`serviceName must be a Cloud Run service name such as "orders" (got ${show(serviceName)})`);
   return `/projects/${checkProjectNumber(projectNumber)}/locations/${region}/services/${serviceName}`;

@@ -16,3 +16,8 @@ export function stringList(value: string | readonly string[] | undefined, name: 
   }
   return Object.freeze([...list]);
 }
+
+/** A Google Cloud region name such as `europe-west1`: the one rule the GCP constructs and the IAP audience check share. */
+export function isGoogleCloudRegion(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-z]+(?:-[a-z]+)+[0-9]+$/.test(value);
+}
